@@ -1,0 +1,123 @@
+"""The Selector interface, its result type and the registry every selection method joins.
+
+A selector is a small class with plain constructor parameters (its method-specific knobs) and one
+method, ``select``. The shared arguments mean the same thing for every method:
+
+- ``X``: (n, d) float32 embeddings, one L2-normalised row per item (cosine geometry).
+- ``budget``: how many items to choose, 1 <= budget <= n.
+- ``quality``: (n,) floats, higher is better, or None (all items equally good). Methods use
+  :func:`unit_quality` so that the scale of the scores never changes what ``tradeoff`` means.
+- ``tradeoff``: in [0, 1]; 0 = diversity only, 1 = quality only.
+- ``groups``: (n,) labels (domain, generator...) or None.
+- ``seed``: the only source of randomness.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from quadiv.errors import UsageError
+
+
+@dataclass
+class Selection:
+    """The chosen items in selection order, and the value of the method's objective for them."""
+
+    indices: np.ndarray
+    objective: float
+    method: str
+    params: dict = field(default_factory=dict)
+    gains: np.ndarray | None = None  # marginal gain of each pick, for greedy methods
+
+
+class Selector:
+    """Base class: subclasses set ``name`` and implement ``_select``; validation lives here."""
+
+    name: ClassVar[str] = ""
+
+    def select(
+        self,
+        X: np.ndarray,
+        budget: int,
+        quality: np.ndarray | None = None,
+        tradeoff: float = 0.5,
+        groups: np.ndarray | None = None,
+        seed: int = 0,
+    ) -> Selection:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise UsageError(f"embeddings must be a 2-D (n, d) array, got shape {X.shape}")
+        n = X.shape[0]
+        check_budget(budget, n)
+        if not 0.0 <= float(tradeoff) <= 1.0:
+            raise UsageError(f"tradeoff must lie in [0, 1] (0 = diversity only, 1 = quality only), got {tradeoff}")
+        if quality is not None:
+            quality = np.asarray(quality, dtype=np.float64)
+            if quality.shape != (n,):
+                raise UsageError(f"quality must have one value per item ({n}), got shape {quality.shape}")
+            if not np.all(np.isfinite(quality)):
+                bad = int(np.flatnonzero(~np.isfinite(quality))[0])
+                raise UsageError(f"quality of item {bad} is {quality[bad]}: give every item a finite score")
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (n,):
+                raise UsageError(f"groups must have one label per item ({n}), got shape {groups.shape}")
+        return self._select(X, int(budget), quality, float(tradeoff), groups, int(seed))
+
+    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} must implement _select")
+
+
+def check_budget(budget: int, n: int) -> None:
+    """Raise a UsageError unless 1 <= budget <= n."""
+    if int(budget) != budget or budget < 1:
+        raise UsageError(f"budget must be a positive whole number, got {budget}")
+    if budget > n:
+        raise UsageError(f"budget {budget} is larger than the pool ({n} items): ask for at most {n}")
+
+
+def unit_quality(quality: np.ndarray | None, n: int) -> np.ndarray:
+    """Quality rescaled to [0, 1] by min-max (all ones when None or constant), float64."""
+    if quality is None:
+        return np.ones(n)
+    lo, hi = float(np.min(quality)), float(np.max(quality))
+    if hi - lo <= 0:
+        return np.ones(n)
+    return (quality - lo) / (hi - lo)
+
+
+SELECTORS: dict[str, type[Selector]] = {}
+
+
+def register(cls: type[Selector]) -> type[Selector]:
+    """Class decorator: add a Selector subclass to the registry under its ``name``."""
+    SELECTORS[cls.name] = cls
+    return cls
+
+
+def get_selector(method: str, **params) -> Selector:
+    """Build the registered selector called ``method`` with its method-specific parameters."""
+    if method not in SELECTORS:
+        raise UsageError(f"unknown selection method '{method}'; choose one of: {', '.join(sorted(SELECTORS))}")
+    try:
+        return SELECTORS[method](**params)
+    except TypeError as err:
+        raise UsageError(f"bad parameter for method '{method}': {err}") from None
+
+
+def select(
+    X: np.ndarray,
+    budget: int,
+    method: str = "facility-location",
+    quality: np.ndarray | None = None,
+    tradeoff: float = 0.5,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+    **params,
+) -> Selection:
+    """Choose ``budget`` items of ``X`` with the registered ``method``; see the module docstring."""
+    return get_selector(method, **params).select(X, budget, quality, tradeoff, groups, seed)
+
+
