@@ -1,1 +1,83 @@
-"""quadiv.embed"""
+"""Embedders, their registry, the on-disk embedding cache and precomputed embeddings.
+
+Every embedder returns float32 rows of unit L2 norm (cosine geometry). Built-in specs for
+:func:`get_embedder`:
+
+- ``static`` (default): model2vec-style static vectors distilled once from all-MiniLM-L6-v2
+  (:class:`StaticEmbedder`); encodes with numpy and ``tokenizers`` only.
+- ``minilm``: all-MiniLM-L6-v2 itself through sentence-transformers (CUDA when available).
+- ``st:<path>``: any saved sentence-transformers model directory.
+- ``openai:<model>``: any OpenAI-compatible ``/embeddings`` endpoint (:class:`OpenAIEmbedder`).
+
+:func:`register_embedder` adds a plug-in prefix. :func:`embed` wraps any embedder with the SQLite cache
+(:class:`EmbeddingCache`), so a second or resumed run encodes only what is new.
+"""
+
+from __future__ import annotations
+
+from quadiv.embed._base import (
+    Embedder,
+    available_embedders,
+    cache_dir,
+    get_embedder,
+    normalize_rows,
+    register_embedder,
+)
+from quadiv.embed._cache import EmbeddingCache, embed, text_key
+from quadiv.embed._openai import EmbeddingRequestError, OpenAIEmbedder
+from quadiv.embed._precomputed import embeddings_from_column, load_embeddings
+from quadiv.embed._st import SentenceTransformerEmbedder, minilm_path
+from quadiv.embed._static import StaticEmbedder, distill_static
+from quadiv.errors import UsageError
+
+
+def _make_static(arg: str | None, **options) -> StaticEmbedder:
+    if arg is not None:
+        raise UsageError(f"the static embedder takes no argument, got 'static:{arg}'; use 'static'")
+    return StaticEmbedder(**options)
+
+
+def _make_minilm(arg: str | None, **options) -> SentenceTransformerEmbedder:
+    if arg is not None:
+        raise UsageError(
+            f"the minilm embedder takes no argument, got 'minilm:{arg}'; use 'st:{arg}' for a model dir"
+        )
+    return SentenceTransformerEmbedder(minilm_path(), name="minilm:all-MiniLM-L6-v2", **options)
+
+
+def _make_st(arg: str | None, **options) -> SentenceTransformerEmbedder:
+    if not arg:
+        raise UsageError("the st embedder needs a model directory: 'st:/path/to/model'")
+    return SentenceTransformerEmbedder(arg, **options)
+
+
+def _make_openai(arg: str | None, **options) -> OpenAIEmbedder:
+    if not arg:
+        raise UsageError("the openai embedder needs a model name: 'openai:text-embedding-3-small'")
+    return OpenAIEmbedder(arg, **options)
+
+
+register_embedder("static", _make_static)
+register_embedder("minilm", _make_minilm)
+register_embedder("st", _make_st)
+register_embedder("openai", _make_openai)
+
+__all__ = [
+    "Embedder",
+    "EmbeddingCache",
+    "EmbeddingRequestError",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
+    "StaticEmbedder",
+    "available_embedders",
+    "cache_dir",
+    "distill_static",
+    "embed",
+    "embeddings_from_column",
+    "get_embedder",
+    "load_embeddings",
+    "minilm_path",
+    "normalize_rows",
+    "register_embedder",
+    "text_key",
+]

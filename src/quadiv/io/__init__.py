@@ -1,1 +1,33 @@
-"""quadiv.io"""
+"""Read and write pools; turn their fields into texts, numbers and labels with file:row errors.
+
+A **pool** is a pyarrow table with an ``id`` column and the user's fields. ``id`` is the input's own
+``id`` field when it has one (integers as int64, text as string; empty ids are errors, uniqueness is
+not checked), else the 0-based row number as int64, placed first.
+
+Formats, chosen by extension:
+
+- JSON Lines: ``.jsonl``, ``.ndjson`` (and ``.gz``); one object per line, streamed 16 MiB at a time.
+- JSON: ``.json`` (and ``.gz``): a top-level array of objects, or an object whose ``"data"`` key
+  holds that array (read whole); a ``.json`` file with one object per line (as
+  ``Dataset.to_json`` writes) is read as JSON Lines.
+- CSV/TSV: ``.csv``, ``.tsv`` (and ``.gz``); header row, quoted fields may span lines.
+- Parquet: ``.parquet``.
+- A directory written by ``datasets.Dataset.save_to_disk``: its Arrow files are memory-mapped
+  directly, so the ``datasets`` package is not needed.
+
+Errors are :class:`quadiv.errors.InputError` with one line naming the file, the line/row or field,
+and the fix. Writes are atomic (temp file, fsync, ``os.replace``); inputs are only ever read.
+
+- :func:`read`, :func:`iter_batches`: a whole pool, or a stream of record batches.
+- :func:`write`, :func:`atomic_write`: by extension; an atomic file handle for any output.
+- :func:`render_texts`: a field or a template such as ``"{instruction}\\n\\n{output}"``.
+- :func:`float_column`, :func:`string_column`: quality scores and group labels.
+- :func:`take`: rows by index, in order.
+"""
+from quadiv.io._fields import float_column, render_texts, string_column, take
+from quadiv.io._read import iter_batches, read
+from quadiv.io._write import atomic_write, write
+
+__all__ = [
+    "atomic_write", "float_column", "iter_batches", "read", "render_texts", "string_column", "take", "write",
+]

@@ -1,1 +1,26 @@
-"""quadiv.measure"""
+"""Pure metric functions on arrays: Vendi family, lexical diversity, reference-set coverage, groups.
+
+Nothing here reads files; every function takes numpy arrays or lists of texts.
+"""
+from quadiv.measure._groups import gini, group_quality, harmony, harmony_across_models, quality_stats
+from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
+from quadiv.measure._measure import measure
+from quadiv.measure._reference import prdc
+from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
+from quadiv.measure._suite import KNOWN_METRICS, default_metrics
+from quadiv.measure._vendi import (
+    mean_pairwise_distance,
+    qvendi,
+    vendi,
+    vendi_from_spectrum,
+    vendi_kernel,
+    vendi_samples,
+    vendi_spectrum,
+)
+
+__all__ = [
+    "KNOWN_METRICS", "across_input_diversity", "cluster_entropy", "compression_ratio", "default_metrics",
+    "distinct_n", "ead", "gini", "group_quality", "harmony", "harmony_across_models", "mean_pairwise_distance",
+    "measure", "ngram_diversity", "per_input_diversity", "prdc", "quality_stats", "qvendi", "self_bleu",
+    "tokenize", "vendi", "vendi_from_spectrum", "vendi_kernel", "vendi_samples", "vendi_spectrum",
+]

@@ -1,1 +1,30 @@
-"""quadiv.select"""
+"""Subset selection: every method behind one Selector interface and one registry.
+
+``select(X, budget, method=..., quality=None, tradeoff=0.5, groups=None, seed=0)`` returns a
+:class:`Selection` (indices in selection order, objective). ``tradeoff`` means the same for every
+method: 0 = diversity only, 1 = quality only.
+
+Distributed execution (DESIGN, datatrove style): every selector is a function of arrays that works
+either on the whole pool or per cluster. Cluster-based methods (`cluster`, `quad`, `quadmix`,
+`balanced`, `d3`) already split the pool into independent clusters or groups and allocate the budget
+across them, so the per-cluster work is a batch step the engine can run in parallel; the greedy
+methods (`facility-location`, `dpp`, `mmr`, `qvendi`, `k-center`) scale out the same way by running
+on each cluster with its allocated budget (a partition-then-merge approximation) or, for
+facility location, on kNN-graph shards.
+"""
+from quadiv.select import (  # noqa: F401  (importing registers each method)
+    _balanced,
+    _cluster,
+    _d3,
+    _dpp,
+    _facility_location,
+    _mmr,
+    _quad,
+    _quadmix,
+    _qvendi,
+)
+from quadiv.select._base import SELECTORS, Selection, Selector, get_selector, register, select, unit_quality
+from quadiv.select._dedup import DedupResult, dedup
+
+__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "dedup", "get_selector", "register", "select",
+           "unit_quality"]

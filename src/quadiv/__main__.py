@@ -1,0 +1,4 @@
+"""`python -m quadiv` runs the command line."""
+from quadiv.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""The Embedder protocol, the registry of embedders, row normalisation and the cache directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from quadiv.errors import UsageError
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into one L2-normalised float32 row each.
+
+    ``name`` is a stable fingerprint of the model and every setting that changes its output; the
+    on-disk cache is keyed by it, so two embedders with the same name must give the same vectors.
+    """
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, dim) float32 array, each row of unit L2 norm (rows of empty texts may be zero)."""
+        ...
+
+
+EmbedderFactory = Callable[..., Embedder]
+_REGISTRY: dict[str, EmbedderFactory] = {}
+
+
+def cache_dir() -> Path:
+    """The quadiv cache directory: ``$QUADIV_CACHE`` if set, else the user cache dir + ``/quadiv``."""
+    env = os.environ.get("QUADIV_CACHE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("quadiv"))
+
+
+def normalize_rows(X: np.ndarray) -> np.ndarray:
+    """Scale each row of X to unit L2 norm in place (zero rows stay zero) and return X as float32.
+
+    x_i <- x_i / ||x_i||_2, computed in float64 for the norm.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if not X.flags.writeable:
+        X = X.copy()
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    norms[norms == 0] = 1.0
+    X /= norms[:, None].astype(np.float32)
+    return X
+
+
+def register_embedder(prefix: str, factory: EmbedderFactory) -> None:
+    """Make ``get_embedder("<prefix>")`` or ``get_embedder("<prefix>:<arg>")`` call ``factory``.
+
+    The factory is called as ``factory(arg, **options)`` where ``arg`` is the text after the first
+    colon of the spec (None when there is none) and returns an :class:`Embedder`.
+    """
+    if not prefix or ":" in prefix:
+        raise UsageError(f"an embedder prefix must be a non-empty word without ':', got {prefix!r}")
+    _REGISTRY[prefix] = factory
+
+
+def available_embedders() -> list[str]:
+    """The registered prefixes, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_embedder(spec: str = "static", **options) -> Embedder:
+    """Build the embedder named by ``spec``: ``static``, ``minilm``, ``st:<path>``, ``openai:<model>``, or a plug-in."""
+    prefix, _, arg = spec.partition(":")
+    if prefix not in _REGISTRY:
+        raise UsageError(
+            f"unknown embedder '{spec}'; choose one of: static, minilm, st:<model dir>, openai:<model>"
+            + "".join(
+                f", {p}" for p in available_embedders() if p not in {"static", "minilm", "st", "openai"}
+            )
+        )
+    try:
+        return _REGISTRY[prefix](arg or None, **options)
+    except TypeError as err:
+        raise UsageError(f"bad option for embedder '{spec}': {err}") from None

@@ -1,0 +1,87 @@
+"""`measure`: the whole metric report of a set of items, overall and per group, from arrays."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from quadiv.measure import _groups, _reference, _structure, _suite, _vendi
+from quadiv.measure import _lexical
+
+
+def measure(
+    X: np.ndarray | None = None,
+    texts: Sequence[str] | None = None,
+    quality: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    *,
+    metrics: Sequence[str] | None = None,
+    input_ids: np.ndarray | None = None,
+    reference: np.ndarray | None = None,
+    k: int = 5,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Metrics of the whole set and of each group: ``{"n", "metrics": {...}, "groups": {g: {...}}}``.
+
+    With ``groups`` and ``quality``, the overall metrics also hold the spread of quality across
+    groups (worst group, 20th percentile, Gini, harmony). With ``input_ids`` (several outputs per
+    input) they hold per-input and across-input diversity (Kirk et al. 2023). With ``reference``
+    embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
+    """
+    n = _count(X, texts, quality)
+    names = list(metrics) if metrics is not None else _suite.default_metrics(
+        embeddings=X is not None, texts=texts is not None, quality=quality is not None)
+    overall = _suite.compute(names, _suite.Sample(X, texts, quality, seed=seed, progress=progress))
+    result = {"n": n, "metrics": overall, "groups": {}}
+    if groups is not None:
+        groups = np.asarray(groups)
+        for label in sorted(set(groups.tolist()), key=str):
+            idx = np.flatnonzero(groups == label)
+            part = _suite.Sample(
+                None if X is None else np.asarray(X[idx]),
+                None if texts is None else [texts[i] for i in idx],
+                None if quality is None else quality[idx],
+                seed=seed,
+            )
+            result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, part)}
+        if quality is not None:
+            overall.update(_group_spread(quality, groups))
+    if input_ids is not None:
+        overall.update(_input_diversity(np.asarray(input_ids), X, texts))
+    if reference is not None and X is not None:
+        overall.update(_reference.prdc(reference, X, k=k))
+    return result
+
+
+def _count(*arrays) -> int:
+    sizes = {len(a) for a in arrays if a is not None}
+    if len(sizes) != 1:
+        from quadiv.errors import UsageError
+
+        raise UsageError(f"embeddings, texts and quality must describe the same items; got sizes {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _group_spread(quality: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """Worst-group, 20th-percentile, Gini and harmony of mean quality across groups."""
+    stats = _groups.group_quality(quality, groups)
+    return {key: float(value) for key, value in stats.items() if isinstance(value, (int, float, np.floating))}
+
+
+def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None) -> dict[str, float]:
+    """Per-input and across-input diversity (Kirk et al. 2023) by Vendi and by distinct-2."""
+    out = {}
+    if X is not None:
+        def vendi_of(idx: np.ndarray) -> float:
+            return _vendi.vendi(np.asarray(X[idx]))
+
+        out["per_input_vendi"] = _structure.per_input_diversity(input_ids, vendi_of)
+        out["across_input_vendi"] = _structure.across_input_diversity(input_ids, vendi_of)
+    if texts is not None:
+        def distinct_of(idx: np.ndarray) -> float:
+            return _lexical.distinct_n([texts[i] for i in idx], 2)
+
+        out["per_input_distinct_2"] = _structure.per_input_diversity(input_ids, distinct_of)
+        out["across_input_distinct_2"] = _structure.across_input_diversity(input_ids, distinct_of)
+    return out

@@ -1,0 +1,141 @@
+"""Precision, recall, density and coverage of an evaluated set against a reference set (Naeem et al.)."""
+from __future__ import annotations
+
+import numpy as np
+
+from quadiv.errors import MissingDependencyError, UsageError
+
+# Candidates per point taken from faiss before the exact re-ranking: k + 1 + _EXTRA_CANDIDATES (or all).
+_EXTRA_CANDIDATES = 16
+# Upper bound on the elements of one (rows, candidates, dim) gather when re-ranking candidates.
+_GATHER_ELEMENTS = 1 << 24
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, *, batch_size: int = 4096) -> dict[str, float]:
+    """Precision, recall, density and coverage of `fake` (evaluated set) against `real` (reference set).
+
+    With NND_k(x) the distance from x to its k-th nearest neighbour in its own set (the point itself
+    excluded), B(x, r) the open ball of radius r, real points X_1..X_N and fake points Y_1..Y_M:
+
+        precision = 1/M sum_j 1[ exists i: Y_j in B(X_i, NND_k(X_i)) ]
+        recall    = 1/N sum_i 1[ exists j: X_i in B(Y_j, NND_k(Y_j)) ]
+        density   = 1/(kM) sum_j sum_i 1[ Y_j in B(X_i, NND_k(X_i)) ]
+        coverage  = 1/N sum_i 1[ exists j: Y_j in B(X_i, NND_k(X_i)) ]
+
+    Naeem, Oh, Uh, Choi, Yoo (2020), "Reliable Fidelity and Diversity Metrics for Generative Models",
+    ICML, Sec. 3 (precision and recall after Kynkaanniemi et al. 2019; density eq. 1; coverage eq. 2).
+
+    Semantics are those of the reference package `prdc.compute_prdc(real, fake, k)`: Euclidean
+    distances, strict `<`, the k-th neighbour counted after the point itself. Distances are evaluated
+    as in scikit-learn's float32 path that `prdc` uses: ||x||^2 + ||y||^2 - 2<x, y> in float64, rounded
+    to float32, clipped at 0, square root; the radii go through the same expression, so ties (a fake
+    point equal to a real point's k-th neighbour) resolve exactly as in `prdc`. Radius candidates come
+    from an exact faiss search (IndexFlatL2, on centred data; faiss returns squared float32 distances,
+    used here only to rank); the k + 1 + 16 nearest candidates are re-ranked with the expression above.
+    The real x fake comparisons run over blocks of `batch_size` fake rows, so memory is
+    O(batch_size * N) (about 12 * batch_size * N bytes) rather than O(N * M).
+    """
+    real_x = _matrix(real, "real")
+    fake_x = _matrix(fake, "fake")
+    _check_args(real_x, fake_x, k, batch_size)
+    real_sq = np.einsum("ij,ij->i", real_x, real_x)
+    fake_sq = np.einsum("ij,ij->i", fake_x, fake_x)
+    real_radii = _knn_radii(real_x, real_sq, k)
+    fake_radii = _knn_radii(fake_x, fake_sq, k)
+
+    precise = 0
+    density_hits = 0
+    recalled = np.zeros(real_x.shape[0], dtype=bool)
+    covered = np.zeros(real_x.shape[0], dtype=bool)
+    for start in range(0, fake_x.shape[0], batch_size):
+        stop = start + batch_size
+        dist = _distances(fake_x[start:stop], fake_sq[start:stop], real_x, real_sq)
+        inside = dist < real_radii[None, :]
+        per_fake = inside.sum(axis=1)
+        precise += int(np.count_nonzero(per_fake))
+        density_hits += int(per_fake.sum())
+        covered |= inside.any(axis=0)
+        recalled |= (dist < fake_radii[start:stop, None]).any(axis=0)
+
+    n_fake = fake_x.shape[0]
+    return {
+        "precision": precise / n_fake,
+        "recall": float(recalled.mean()),
+        "density": density_hits / (k * n_fake),
+        "coverage": float(covered.mean()),
+    }
+
+
+def _matrix(x: np.ndarray, name: str) -> np.ndarray:
+    """A 2-D float64 copy of `x`; NaN or inf raises UsageError naming the row."""
+    arr = np.asarray(x)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise UsageError(f"{name} must be a non-empty 2-D array (n, d); got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise UsageError(f"{name} must hold numbers; got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise UsageError(f"{name}[{row}, {col}] is {arr[row, col]}; embeddings must be finite "
+                         "(drop or re-embed that row)")
+    return arr
+
+
+def _check_args(real_x: np.ndarray, fake_x: np.ndarray, k: int, batch_size: int) -> None:
+    if real_x.shape[1] != fake_x.shape[1]:
+        raise UsageError(f"real and fake must have the same dimension; got {real_x.shape[1]} "
+                         f"and {fake_x.shape[1]}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise UsageError(f"k must be a positive integer; got {k!r}")
+    smaller = min(real_x.shape[0], fake_x.shape[0])
+    if smaller <= k:
+        raise UsageError(f"k={k} needs more than k points in each set; got {real_x.shape[0]} real and "
+                         f"{fake_x.shape[0]} fake (use a smaller k)")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise UsageError(f"batch_size must be a positive integer; got {batch_size!r}")
+
+
+def _distances(a: np.ndarray, a_sq: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
+    """Euclidean distances (len(a), len(b)) evaluated like scikit-learn's float32 path."""
+    sq = -2.0 * (a @ b.T)
+    sq += b_sq[None, :]
+    sq += a_sq[:, None]
+    out = sq.astype(np.float32)
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
+
+
+def _knn_radii(x: np.ndarray, x_sq: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row, as float32 (see `prdc`)."""
+    n = x.shape[0]
+    n_cand = min(n, k + 1 + _EXTRA_CANDIDATES)
+    candidates = _faiss_candidates(x, n_cand)
+    radii = np.empty(n, dtype=np.float32)
+    step = max(1, _GATHER_ELEMENTS // (n_cand * x.shape[1]))
+    for start in range(0, n, step):
+        rows = np.arange(start, min(n, start + step))
+        cand = candidates[rows]
+        dots = np.einsum("rd,rcd->rc", x[rows], x[cand])
+        sq = -2.0 * dots
+        sq += x_sq[cand]
+        sq += x_sq[rows][:, None]
+        dist = sq.astype(np.float32)
+        np.maximum(dist, 0.0, out=dist)
+        np.sqrt(dist, out=dist)
+        dist[cand == rows[:, None]] = 0.0
+        radii[rows] = np.partition(dist, k, axis=1)[:, k]
+    return radii
+
+
+def _faiss_candidates(x: np.ndarray, n_cand: int) -> np.ndarray:
+    """Indices of the `n_cand` nearest rows of each row (itself included), exact faiss L2 search."""
+    try:
+        import faiss
+    except ImportError as err:
+        raise MissingDependencyError("faiss-cpu", "all", "prdc k-NN radii") from err
+    centred = np.ascontiguousarray(x - x.mean(axis=0), dtype=np.float32)
+    index = faiss.IndexFlatL2(centred.shape[1])
+    index.add(centred)
+    _, idx = index.search(centred, n_cand)
+    return idx.astype(np.int64)

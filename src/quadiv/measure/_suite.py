@@ -1,0 +1,136 @@
+"""The named metric set that `measure`, `select` and `front` all report, computed from arrays.
+
+A metric is a stable snake_case name mapped to a function of a :class:`Sample` (embeddings, texts,
+quality of one set of items). Vendi of every order shares one eigen-decomposition per sample.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Sequence
+
+import numpy as np
+
+from quadiv.errors import UsageError
+from quadiv.measure import _groups, _lexical, _structure, _vendi
+
+
+@dataclass
+class Sample:
+    """One set of items to measure; any of the three parts may be missing."""
+
+    X: np.ndarray | None = None
+    texts: Sequence[str] | None = None
+    quality: np.ndarray | None = None
+    seed: int = 0
+    progress: Callable[[int], None] | None = field(default=None, repr=False)
+
+    @cached_property
+    def spectrum(self) -> np.ndarray:
+        return _vendi.vendi_spectrum(self.X, progress=self.progress)
+
+    @cached_property
+    def tokens(self) -> list[list[str]]:
+        """Texts split once by the default tokeniser, shared by the n-gram metrics."""
+        return [_lexical.tokenize(text) for text in self.texts]
+
+    @cached_property
+    def clusters(self) -> dict:
+        return _structure.cluster_entropy(self.X, seed=self.seed)
+
+    @cached_property
+    def quality_stats(self) -> dict:
+        return _groups.quality_stats(self.quality)
+
+
+def _vendi_order(name: str) -> float:
+    """'vendi' -> 1, 'vendi_q0.5' -> 0.5, 'vendi_qinf' -> inf."""
+    if name in ("vendi", "qvendi"):
+        return 1.0
+    order = name.split("_q", 1)[1]
+    return math.inf if order == "inf" else float(order)
+
+
+def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
+    """The input a metric needs ('X', 'texts' or 'quality') and its function."""
+    if name == "vendi" or (name.startswith("vendi_q") and _is_order(name[7:])):
+        q = _vendi_order(name)
+        return "X", lambda s: _vendi.vendi_from_spectrum(s.spectrum, q)
+    if name == "qvendi":
+        return "Xq", lambda s: float(np.mean(s.quality)) * _vendi.vendi_from_spectrum(s.spectrum, 1.0)
+    if name == "mean_pairwise_distance":
+        return "X", lambda s: _vendi.mean_pairwise_distance(s.X)
+    if name in ("cluster_entropy", "cluster_entropy_norm"):
+        return "X", lambda s: s.clusters[name]
+    if name.startswith("distinct_") and name[9:] in ("1", "2", "3", "4"):
+        n = int(name[9:])
+        return "texts", lambda s: _lexical.distinct_n(s.tokens, n)
+    if name == "ead" or (name.startswith("ead_") and name[4:] in ("1", "2", "3", "4")):
+        n = int(name[4:]) if name != "ead" else 1
+        return "texts", lambda s: _lexical.ead(s.tokens, n)
+    if name == "ngram_diversity":
+        return "texts", lambda s: _lexical.ngram_diversity(s.tokens)
+    if name == "self_bleu":  # on the raw texts (sacrebleu's tokeniser); undefined for one text
+        return "texts", lambda s: _lexical.self_bleu(s.texts) if len(s.texts) > 1 else math.nan
+    if name == "compression_ratio":
+        return "texts", lambda s: _lexical.compression_ratio(s.texts)
+    if name.startswith("quality_"):
+        return "quality", lambda s: s.quality_stats[name]
+    raise UsageError(f"unknown metric '{name}'; known: {', '.join(KNOWN_METRICS)}")
+
+
+def _is_order(text: str) -> bool:
+    if text == "inf":
+        return True
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
+
+
+KNOWN_METRICS = (
+    "vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q<order>", "qvendi", "mean_pairwise_distance",
+    "cluster_entropy", "cluster_entropy_norm", "distinct_1", "distinct_2", "distinct_3", "distinct_4",
+    "ead", "ead_2", "ngram_diversity", "self_bleu", "compression_ratio", "quality_mean", "quality_std",
+    "quality_min", "quality_p10", "quality_p25", "quality_median", "quality_p75", "quality_p90", "quality_max",
+)
+EMBEDDING_METRICS = ("vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "mean_pairwise_distance", "cluster_entropy")
+TEXT_METRICS = ("distinct_1", "distinct_2", "distinct_3", "distinct_4", "ead", "ngram_diversity", "self_bleu",
+                "compression_ratio")
+QUALITY_METRICS = ("qvendi", "quality_mean", "quality_std", "quality_p10", "quality_median", "quality_p90")
+
+
+def default_metrics(*, embeddings: bool, texts: bool, quality: bool) -> list[str]:
+    """The metrics `measure` reports when the user names none, given which inputs exist."""
+    names = list(EMBEDDING_METRICS) if embeddings else []
+    names += list(TEXT_METRICS) if texts else []
+    if quality:
+        names += [m for m in QUALITY_METRICS if embeddings or m != "qvendi"]
+    return names
+
+
+def parse_metrics(spec: str | Sequence[str] | None) -> list[str] | None:
+    """'vendi,distinct_2' -> ['vendi', 'distinct_2'], checking every name."""
+    if spec is None:
+        return None
+    names = [m.strip() for m in spec.split(",")] if isinstance(spec, str) else list(spec)
+    names = [m for m in names if m]
+    for name in names:
+        _metric(name)
+    return names
+
+
+def compute(names: Sequence[str], sample: Sample) -> dict[str, float]:
+    """Every named metric of one sample; a metric whose input is missing is a UsageError."""
+    have = {"X": sample.X is not None, "texts": sample.texts is not None, "quality": sample.quality is not None}
+    have["Xq"] = have["X"] and have["quality"]
+    needs_text = {"X": "embeddings", "texts": "texts", "quality": "quality scores (--quality-field)",
+                  "Xq": "embeddings and quality scores"}
+    out = {}
+    for name in names:
+        need, fn = _metric(name)
+        if not have[need]:
+            raise UsageError(f"metric '{name}' needs {needs_text[need]}, which this run does not have")
+        out[name] = float(fn(sample))
+    return out

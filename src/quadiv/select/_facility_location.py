@@ -1,0 +1,222 @@
+"""Quality-augmented facility location, maximised by exact greedy (dense) or on a kNN graph (sparse).
+
+Objective, for a selection S of the budget k out of n items with unit rows x_i and unit quality
+q~ = :func:`unit_quality` (min-max to [0, 1]):
+
+    f(S) = (1 - t) * (1/n) * sum_{i=1..n} max_{j in S} s(i, j)  +  t * (1/k) * sum_{j in S} q~_j,
+    s(i, j) = (x_i . x_j)^2   (0 for S empty).
+
+Both terms lie in [0, 1] whatever n and k (the first is the mean coverage of the pool, the second the
+mean quality of the budget), so the tradeoff t means the same at every scale. The coverage term is the
+facility-location function (Cornuejols, Fisher and Nemhauser 1977; used for data selection by Bhatt et
+al. 2024, "An Experimental Design Framework for Label-Efficient Supervised Finetuning of Large Language
+Models", Findings of ACL, Sec. 3) and the similarity is the one apricot uses for ``metric='cosine'``
+(Schreiber, Bilmes and Noble 2020, "apricot: Submodular selection for data summarization in Python",
+JMLR 21(161); apricot.utils._calculate_pairwise_distances turns the cosine distance 1 - c into the
+similarity 1 - (1 - (1 - (1 - c))^2) = c^2), so at t = 0 f is apricot's objective divided by n. Adding
+the modular quality term keeps f monotone submodular (the relevance + diversity form of Lin and Bilmes
+2011, "A Class of Submodular Functions for Document Summarization", Sec. 2), so greedy is within
+1 - 1/e of the optimum (Nemhauser, Wolsey and Fisher 1978) and its marginal gains never increase.
+
+Dense mode (exact greedy, the same picks as naive greedy): lazy greedy (Minoux 1978) with gains
+evaluated a block of candidates at a time, gain(j) = (1-t)/n * sum_i max(0, s(i,j) - c_i) + t/k q~_j
+with c_i = max_{l in S} s(i, l). The first gains come from the d x d second-moment matrix,
+sum_i (x_i . x_j)^2 = x_j^T (X^T X) x_j, and later ones from on-the-fly products, so no n x n matrix is
+stored and memory is O(n d).
+
+Sparse mode (large n): s(i, j) is kept only for j in kNN(i) and j = i (see :mod:`quadiv.select._knn`),
+zero elsewhere. That graph objective f_G is itself a facility location, a lower bound of f, and greedy
+maximises it exactly: every gain is kept up to date (when c_i rises, only the gains of the k + 1
+candidates that can cover i change), so each step is one argmax. ``objective`` is then f_G(S); use
+:func:`facility_location_objective` for the exact f(S) (or an unbiased estimate on a sample of rows).
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from quadiv.errors import UsageError
+from quadiv.select._base import Selection, Selector, register, unit_quality
+from quadiv.select._knn import knn_graph, unit_rows
+
+DENSE_MAX_WORK = 2e8  # "auto" mode: dense greedy while n * budget stays below this
+_FIRST_BLOCK, _MAX_BLOCK = 16, 1024  # candidates whose gains dense lazy greedy evaluates in one product
+_ROW_BLOCK = 4096  # rows of X per matrix product when evaluating the objective
+
+
+@register
+class FacilityLocation(Selector):
+    """Greedy maximiser of quality-augmented facility location (see the module docstring).
+
+    ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense while
+    n * budget <= 2e8). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
+    sparse graph; ``seed`` only reaches the IVF k-means.
+    """
+
+    name: ClassVar[str] = "facility-location"
+
+    def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2):
+        if mode not in ("auto", "dense", "sparse"):
+            raise UsageError(f"facility-location mode must be 'auto', 'dense' or 'sparse', got '{mode}'")
+        self.mode, self.n_neighbors, self.knn, self.n_probe = mode, n_neighbors, knn, n_probe
+
+    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+        X = unit_rows(X)
+        n = X.shape[0]
+        q = unit_quality(quality, n)
+        dense = self.mode == "dense" or (self.mode == "auto" and n * budget <= DENSE_MAX_WORK)
+        if dense:
+            indices, gains, cover = _dense_greedy(X, budget, q, tradeoff)
+            params = {"mode": "dense"}
+        else:
+            nbr, sim = knn_graph(X, self.n_neighbors, method=self.knn, n_probe=self.n_probe, seed=seed)
+            indices, gains, cover = _sparse_greedy(nbr, sim, budget, q, tradeoff)
+            params = {"mode": "sparse", "n_neighbors": int(nbr.shape[1]), "knn": self.knn, "n_probe": self.n_probe}
+        params["tradeoff"] = tradeoff
+        objective = (1.0 - tradeoff) * float(cover.sum(dtype=np.float64)) / n + tradeoff * float(q[indices].mean())
+        return Selection(indices=indices, objective=objective, method=self.name, params=params, gains=gains)
+
+
+def facility_location_objective(
+    X: np.ndarray,
+    indices: np.ndarray,
+    quality: np.ndarray | None = None,
+    tradeoff: float = 0.0,
+    budget: int | None = None,
+    rows: np.ndarray | None = None,
+) -> float:
+    """Exact f(S) of the module docstring for S = ``indices`` (budget k defaults to len(indices)).
+
+    With ``rows`` the coverage mean runs over those rows only: an unbiased estimate of the coverage
+    term when they are a uniform sample, at cost O(|rows| |S| d) instead of O(n |S| d).
+    """
+    X = unit_rows(X)
+    n = X.shape[0]
+    indices = np.asarray(indices, dtype=np.int64)
+    k = len(indices) if budget is None else int(budget)
+    q = unit_quality(None if quality is None else np.asarray(quality, dtype=np.float64), n)
+    ground = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    chosen = X[indices]
+    total = 0.0
+    for lo in range(0, ground.size, _ROW_BLOCK):
+        s = X[ground[lo:lo + _ROW_BLOCK]] @ chosen.T
+        total += float(np.max(s * s, axis=1, initial=0.0).sum(dtype=np.float64))
+    return (1.0 - tradeoff) * total / ground.size + tradeoff * float(q[indices].sum()) / k
+
+
+def _dense_greedy(
+    X: np.ndarray, budget: int, q: np.ndarray, t: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact lazy greedy (Minoux 1978) with blocked gain evaluation; returns (picks, gains, coverage)."""
+    n = X.shape[0]
+    w_cov, w_q = (1.0 - t) / n, t / budget
+    bound = w_cov * _first_coverage_gains(X) + w_q * q  # exact at step 0
+    fresh = np.zeros(n, dtype=np.int64)  # step at which bound[j] was last made exact
+    cover = np.zeros(n, dtype=np.float32)
+    picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
+    for step in range(budget):
+        while True:
+            best = int(np.argmax(bound))
+            if fresh[best] == step:
+                break
+            cands = _candidates(bound, fresh == step, best)
+            bound[cands] = w_cov * _coverage_gains(X, cands, cover) + w_q * q[cands]
+            fresh[cands] = step
+        picks[step], gains[step] = best, bound[best]
+        s = X @ X[best]
+        np.maximum(cover, s * s, out=cover)
+        bound[best] = -np.inf
+    return picks, gains, cover
+
+
+def _candidates(bound: np.ndarray, exact: np.ndarray, best: int) -> np.ndarray:
+    """Stale candidates that could still beat the best exact gain of this step, largest bounds first.
+
+    All of them when some gain is exact already (at most _MAX_BLOCK per round), else the top
+    _FIRST_BLOCK; ``best`` (the largest bound, stale) is always among them.
+    """
+    stale = np.where(exact, -np.inf, bound)
+    if exact.any():
+        stale[stale < np.max(bound[exact])] = -np.inf
+        m = min(int(np.count_nonzero(np.isfinite(stale))), _MAX_BLOCK)
+    else:
+        m = _FIRST_BLOCK
+    m = max(1, min(m, stale.size))
+    top = np.argpartition(-stale, m - 1)[:m]
+    return np.union1d(top[np.isfinite(stale[top])], [best])
+
+
+def _first_coverage_gains(X: np.ndarray) -> np.ndarray:
+    """sum_i (x_i . x_j)^2 for every j, as x_j^T (X^T X) x_j: O(n d^2) instead of O(n^2 d)."""
+    moment = X.T.astype(np.float64) @ X
+    out = np.empty(X.shape[0])
+    for lo in range(0, X.shape[0], _ROW_BLOCK):
+        rows = X[lo:lo + _ROW_BLOCK].astype(np.float64)
+        out[lo:lo + _ROW_BLOCK] = np.einsum("ij,ij->i", rows @ moment, rows)
+    return out
+
+
+def _coverage_gains(X: np.ndarray, cands: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """sum_i max(0, s(i, j) - c_i) for each candidate j, one (|cands|, n) product at a time."""
+    s = X[cands] @ X.T
+    np.multiply(s, s, out=s)
+    np.subtract(s, cover, out=s)
+    np.maximum(s, 0.0, out=s)
+    return s.sum(axis=1, dtype=np.float64)
+
+
+def _sparse_greedy(
+    nbr: np.ndarray, sim: np.ndarray, budget: int, q: np.ndarray, t: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact greedy on the kNN-graph objective f_G, every gain kept current; returns (picks, gains, coverage)."""
+    n = nbr.shape[0]
+    w_cov, w_q = (1.0 - t) / n, t / budget
+    row_j, row_s = _graph_rows(nbr, sim)
+    col_ptr, col_i, col_s = _graph_columns(row_j, row_s)
+    cover = np.zeros(n, dtype=np.float64)
+    gain = w_cov * np.bincount(row_j.ravel(), weights=row_s.ravel(), minlength=n) + w_q * q
+    picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
+    for step in range(budget):
+        best = int(np.argmax(gain))
+        picks[step], gains[step] = best, gain[best]
+        gain[best] = -np.inf
+        i, s = col_i[col_ptr[best]:col_ptr[best + 1]], col_s[col_ptr[best]:col_ptr[best + 1]]
+        raised = s > cover[i]
+        i, new = i[raised], s[raised]
+        if i.size == 0:
+            continue
+        old = cover[i]
+        rs = row_s[i]
+        drop = np.maximum(rs - old[:, None], 0.0) - np.maximum(rs - new[:, None], 0.0)
+        np.subtract.at(gain, row_j[i].ravel(), w_cov * drop.ravel())
+        cover[i] = new
+    return picks, gains, cover
+
+
+def _graph_rows(nbr: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-width rows: who can cover i (its neighbours and itself) and s(i, j) = (x_i . x_j)^2.
+
+    Column 0 is i itself with s = 1; missing neighbours (index -1) and repeats of i become (i, 0), which
+    add nothing to any gain or coverage.
+    """
+    n = nbr.shape[0]
+    own = np.arange(n)[:, None]
+    valid = (nbr >= 0) & (nbr != own)
+    row_j = np.empty((n, nbr.shape[1] + 1), dtype=np.int32)
+    row_j[:, 0] = own[:, 0]
+    row_j[:, 1:] = np.where(valid, nbr, own)
+    row_s = np.empty(row_j.shape, dtype=np.float32)
+    row_s[:, 0] = 1.0
+    row_s[:, 1:] = np.where(valid, np.square(sim), 0.0)
+    return row_j, row_s
+
+
+def _graph_columns(row_j: np.ndarray, row_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same graph by candidate: for j, the items i it covers and s(i, j), as CSC arrays."""
+    n, width = row_j.shape
+    flat_j = row_j.ravel()
+    order = np.argsort(flat_j, kind="stable")
+    col_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat_j, minlength=n), out=col_ptr[1:])
+    return col_ptr, (order // width).astype(np.int32), row_s.ravel()[order]

@@ -1,0 +1,79 @@
+"""Tests for exact, MinHash-LSH and semantic (SemDeDup) deduplication."""
+import numpy as np
+import pytest
+
+from quadiv.errors import UsageError
+from quadiv.select._dedup import dedup, normalize_text
+
+WORDS = [f"w{i}" for i in range(400)]
+
+
+def unique_texts(n, length=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=length, replace=False)) for _ in range(n)]
+
+
+def check_consistent(result, n):
+    keep = set(result.keep.tolist())
+    assert all(result.cluster_of[i] == i for i in keep)
+    assert all(result.cluster_of[i] in keep for i in range(n))
+    assert sum(result.removed.values()) == n - len(keep)
+
+
+def test_exact_keeps_best_and_ties_go_to_first_index():
+    texts = ["Hello  World", "hello world", "other", "HELLO world ", "other"]
+    result = dedup(texts, quality=np.array([1.0, 3.0, 2.0, 3.0, 2.0]))
+    np.testing.assert_array_equal(result.keep, [1, 2])
+    np.testing.assert_array_equal(result.cluster_of, [1, 1, 2, 1, 2])
+    assert result.removed == {"exact": 3}
+    assert normalize_text("  A\tB\n c ") == "a b c"
+
+
+def test_minhash_near_duplicates():
+    base = unique_texts(3, length=30)
+    near = base[0].rsplit(" ", 1)[0] + " changed"  # one word of 30 changed: Jaccard 25/27
+    texts = base + [near]
+    result = dedup(texts, quality=np.array([0.0, 0.0, 0.0, 1.0]), minhash_threshold=0.7)
+    np.testing.assert_array_equal(result.keep, [1, 2, 3])
+    assert result.cluster_of[0] == 3
+    assert result.removed == {"exact": 0, "minhash": 1}
+    check_consistent(result, 4)
+
+
+def test_semantic_duplicates_by_cosine():
+    X = np.array([[1.0, 0.0], [0.999, 0.045], [0.0, 1.0], [0.7, 0.7]])
+    texts = ["a", "b", "c", "d"]
+    result = dedup(texts, X, quality=np.array([0.0, 1.0, 0.0, 0.0]), exact=False, semantic_threshold=0.99)
+    np.testing.assert_array_equal(result.keep, [1, 2, 3])
+    assert result.cluster_of[0] == 1 and result.removed == {"semantic": 1}
+    with pytest.raises(UsageError, match="embeddings"):
+        dedup(texts, semantic_threshold=0.9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_keeps_best_of_each_group_and_never_drops_unique(seed):
+    rng = np.random.default_rng(seed)
+    originals = unique_texts(40, seed=seed)
+    texts, source = [], []
+    for i, text in enumerate(originals):
+        for _ in range(int(rng.integers(1, 4))):
+            texts.append(text.upper() if rng.random() < 0.5 else "  " + text)
+            source.append(i)
+    source = np.array(source)
+    quality = rng.random(len(texts))
+    emb = rng.normal(size=(40, 16))[source] + 1e-4 * rng.normal(size=(len(texts), 16))
+    result = dedup(texts, emb, quality, minhash_threshold=0.8, semantic_threshold=0.999, seed=seed)
+    assert sorted(source[result.keep].tolist()) == list(range(40))
+    for i in result.keep:
+        assert quality[i] == quality[source == source[i]].max()
+    check_consistent(result, len(texts))
+
+
+def test_no_stage_keeps_everything_and_bad_arguments():
+    texts = unique_texts(5)
+    result = dedup(texts, exact=False)
+    np.testing.assert_array_equal(result.keep, np.arange(5))
+    with pytest.raises(UsageError):
+        dedup(texts, minhash_threshold=1.5)
+    with pytest.raises(UsageError):
+        dedup(texts, quality=np.ones(4))
