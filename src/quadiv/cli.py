@@ -165,18 +165,28 @@ def _finite(obj):
 
 
 def _print_measure(result: dict, source: str) -> None:
-    from rich.console import Console
+    """Metrics as rows; the whole set and then each group as columns."""
     from rich.table import Table
 
     groups = result["groups"]
-    table = Table(title=f"{source}: {result['n']} items, embedder {result['embedder']}, field {result['field']}")
-    table.add_column("metric")
-    table.add_column("all", justify="right")
+    title = f"{source}: {result['n']} items, field {result['field']}, embedder {result['embedder']}"
+    if result.get("worst_group"):
+        title += f", worst group {result['worst_group']}"
+    table = Table(title=title)
+    table.add_column("metric", no_wrap=True)
+    table.add_column(f"all\nn={result['n']}", justify="right")
     for label in groups:
-        table.add_column(f"{label} (n={groups[label]['n']})", justify="right")
+        table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold")
     for name, value in result["metrics"].items():
         table.add_row(name, _fmt(value), *(_fmt(groups[g].get(name)) for g in groups))
-    Console().print(table)
+    _console(24 + 11 * (len(groups) + 1)).print(table)
+
+
+def _console(width: int):
+    """stdout console; when piped, wide enough for the whole table instead of wrapping at 80."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=max(width, 80))
 
 
 def _fmt(value) -> str:
@@ -275,7 +285,6 @@ def _budget(budget: int | None, fraction: float | None, n: int) -> int:
 
 
 def _print_select(report: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{report['method']}: {report['selected']} of the pool -> {report['output']} "
@@ -284,7 +293,7 @@ def _print_select(report: dict) -> None:
         table.add_column(column, justify="right" if column != "metric" else "left")
     for name, value in report["metrics"]["before"].items():
         table.add_row(name, _fmt(value), _fmt(report["metrics"]["after"][name]))
-    Console().print(table)
+    _console(80).print(table)
 
 
 @app.command()

@@ -108,6 +108,8 @@ def test_empty_input_and_bad_arguments():
     assert embed([], Counting()).shape == (0, 8)
     with pytest.raises(UsageError, match="single string"):
         embed("one text", Counting())
+    with pytest.raises(UsageError, match="text 1 is NoneType"):
+        embed(["a", None], Counting())
     with pytest.raises(UsageError, match="batch_size"):
         embed(TEXTS, Counting(), batch_size=0)
     with pytest.raises(UsageError, match="cache given"):

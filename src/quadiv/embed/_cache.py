@@ -116,6 +116,9 @@ def embed(
         raise UsageError(f"batch_size must be a positive number of texts, got {batch_size}")
     model = get_embedder(embedder, **options) if isinstance(embedder, str) else embedder
     texts = list(texts)
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise UsageError(f"text {bad} is {type(texts[bad]).__name__}, not a string: give every item a text")
     keys = [text_key(t) for t in texts]
     first: dict[bytes, int] = {}
     inverse = np.fromiter((first.setdefault(k, len(first)) for k in keys), dtype=np.int64, count=len(keys))
@@ -146,8 +149,9 @@ def _fill(model, store, keys, texts, rows_per_unique, batch_size, progress) -> n
     else:
         found, cached = np.zeros(len(keys), dtype=bool), None
     missing = np.flatnonzero(~found)
-    dim = cached.shape[1] if found.any() else (model.dim if missing.size == 0 else None)
-    parts: list[np.ndarray] = []
+    out = np.empty((len(keys), cached.shape[1]), dtype=np.float32) if found.any() else None
+    if out is not None:
+        out[found] = cached
     done = int(rows_per_unique[found].sum())
     if progress is not None:
         progress(done)
@@ -156,14 +160,10 @@ def _fill(model, store, keys, texts, rows_per_unique, batch_size, progress) -> n
         vectors = np.asarray(model.encode(list(texts[idx])), dtype=np.float32)
         if store is not None:
             store.put([keys[i] for i in idx], vectors)
-        parts.append(vectors)
+        if out is None:
+            out = np.empty((len(keys), vectors.shape[1]), dtype=np.float32)
+        out[idx] = vectors
         done += int(rows_per_unique[idx].sum())
         if progress is not None:
             progress(done)
-    dim = parts[0].shape[1] if parts else dim
-    out = np.empty((len(keys), dim), dtype=np.float32)
-    if found.any():
-        out[found] = cached
-    if parts:
-        out[missing] = np.concatenate(parts)
-    return out
+    return out if out is not None else np.empty((0, model.dim), dtype=np.float32)

@@ -45,7 +45,7 @@ def group_quality(quality: Sequence[float] | np.ndarray, groups: Sequence[Hashab
     worst-group utility, 20th-percentile satisfaction and the Gini coefficient. They min-max normalise
     satisfaction across the designs of a scenario before the percentile; here group_p20 is on the raw
     group means (normalise across the compared pools yourself if you need that). The Gini coefficient
-    needs non-negative group means; all-zero means give 0.
+    needs non-negative group means (NaN otherwise); all-zero means give 0.
     Returns {"group_means": {group: u_g}, "group_sizes": {group: n_g}, "worst_group", "worst_group_mean",
     "group_p20", "group_gini", "group_total"}; group names are str(group).
     """
@@ -61,7 +61,7 @@ def group_quality(quality: Sequence[float] | np.ndarray, groups: Sequence[Hashab
         "worst_group": keys[worst],
         "worst_group_mean": float(means[worst]),
         "group_p20": float(np.percentile(means, 20)),
-        "group_gini": gini(means),
+        "group_gini": gini(means) if means.min() >= 0 else math.nan,
         "group_total": float(means.sum()),
     }
 

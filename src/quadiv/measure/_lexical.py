@@ -133,7 +133,7 @@ def self_bleu(
     """
     if isinstance(max_order, bool) or not isinstance(max_order, (int, np.integer)) or max_order < 1:
         raise UsageError(f"max_order must be a positive integer, got {max_order!r}")
-    tokens = _token_lists(texts, tokenizer or _sacrebleu_13a())
+    tokens = _token_lists(texts, tokenizer or bleu_tokenizer())
     n_texts = len(tokens)
     if n_texts < 2:
         raise UsageError(
@@ -284,7 +284,7 @@ def _hypotheses(n_texts: int, sample: int | None, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(n_texts, size=sample, replace=False)
 
 
-def _sacrebleu_13a() -> Tokenizer:
+def bleu_tokenizer() -> Tokenizer:
     """sacreBLEU's default 13a tokeniser applied as sentence_bleu applies it (to text.rstrip())."""
     from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 

@@ -32,21 +32,17 @@ def measure(
     n = _count(X, texts, quality)
     names = list(metrics) if metrics is not None else _suite.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
-    overall = _suite.compute(names, _suite.Sample(X, texts, quality, seed=seed, progress=progress))
+    whole = _suite.Sample(X, texts, quality, seed=seed, progress=progress)
+    overall = _suite.compute(names, whole)
     result = {"n": n, "metrics": overall, "groups": {}}
     if groups is not None:
         groups = np.asarray(groups)
         for label in sorted(set(groups.tolist()), key=str):
             idx = np.flatnonzero(groups == label)
-            part = _suite.Sample(
-                None if X is None else np.asarray(X[idx]),
-                None if texts is None else [texts[i] for i in idx],
-                None if quality is None else quality[idx],
-                seed=seed,
-            )
-            result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, part)}
+            result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, whole.subset(idx))}
         if quality is not None:
-            overall.update(_group_spread(quality, groups))
+            spread, result["worst_group"] = _group_spread(quality, groups)
+            overall.update(spread)
     if input_ids is not None:
         overall.update(_input_diversity(np.asarray(input_ids), X, texts))
     if reference is not None and X is not None:
@@ -63,10 +59,18 @@ def _count(*arrays) -> int:
     return sizes.pop()
 
 
-def _group_spread(quality: np.ndarray, groups: np.ndarray) -> dict[str, float]:
-    """Worst-group, 20th-percentile, Gini and harmony of mean quality across groups."""
+def _group_spread(quality: np.ndarray, groups: np.ndarray) -> tuple[dict[str, float], str]:
+    """Worst-group, 20th-percentile, Gini and harmony of mean quality across groups.
+
+    Harmony is defined for two or more groups with non-negative mean quality (NaN otherwise).
+    Also returns the name of the worst group.
+    """
     stats = _groups.group_quality(quality, groups)
-    return {key: float(value) for key, value in stats.items() if isinstance(value, (int, float, np.floating))}
+    means = np.array(list(stats["group_means"].values()))
+    usable = means.size >= 2 and means.min() >= 0 and means.sum() > 0
+    return {"worst_group_quality": stats["worst_group_mean"], "group_p20_quality": stats["group_p20"],
+            "group_gini_quality": stats["group_gini"],
+            "harmony_quality": _groups.harmony(means) if usable else float("nan")}, stats["worst_group"]
 
 
 def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None) -> dict[str, float]:

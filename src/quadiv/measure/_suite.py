@@ -36,6 +36,22 @@ class Sample:
         return [_lexical.tokenize(text) for text in self.texts]
 
     @cached_property
+    def bleu_tokens(self) -> list[list[str]]:
+        """Texts split once by sacreBLEU's 13a tokeniser, for self-BLEU."""
+        tokenize = _lexical.bleu_tokenizer()
+        return [tokenize(text) for text in self.texts]
+
+    def subset(self, idx: np.ndarray) -> "Sample":
+        """The items ``idx`` as a new Sample, reusing the tokens already computed here."""
+        part = Sample(None if self.X is None else np.asarray(self.X[idx]),
+                      None if self.texts is None else [self.texts[i] for i in idx],
+                      None if self.quality is None else self.quality[idx], seed=self.seed)
+        for name in ("tokens", "bleu_tokens"):
+            if name in self.__dict__:
+                part.__dict__[name] = [self.__dict__[name][i] for i in idx]
+        return part
+
+    @cached_property
     def clusters(self) -> dict:
         return _structure.cluster_entropy(self.X, seed=self.seed)
 
@@ -60,7 +76,7 @@ def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
     if name == "qvendi":
         return "Xq", lambda s: float(np.mean(s.quality)) * _vendi.vendi_from_spectrum(s.spectrum, 1.0)
     if name == "mean_pairwise_distance":
-        return "X", lambda s: _vendi.mean_pairwise_distance(s.X)
+        return "X", lambda s: _vendi.mean_pairwise_distance(s.X, normalize=False)
     if name in ("cluster_entropy", "cluster_entropy_norm"):
         return "X", lambda s: s.clusters[name]
     if name.startswith("distinct_") and name[9:] in ("1", "2", "3", "4"):
@@ -72,7 +88,7 @@ def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
     if name == "ngram_diversity":
         return "texts", lambda s: _lexical.ngram_diversity(s.tokens)
     if name == "self_bleu":  # on the raw texts (sacrebleu's tokeniser); undefined for one text
-        return "texts", lambda s: _lexical.self_bleu(s.texts) if len(s.texts) > 1 else math.nan
+        return "texts", lambda s: _lexical.self_bleu(s.bleu_tokens) if len(s.texts) > 1 else math.nan
     if name == "compression_ratio":
         return "texts", lambda s: _lexical.compression_ratio(s.texts)
     if name.startswith("quality_"):

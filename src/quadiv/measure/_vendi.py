@@ -254,11 +254,13 @@ def qvendi(X: Any, quality: Any, q: float | str = 1.0, **kw: Any) -> float:
     return float(s.mean()) * vendi(A, q, **kw)
 
 
-def mean_pairwise_distance(X: Any, *, batch_size: int = DEFAULT_BATCH,
+def mean_pairwise_distance(X: Any, *, normalize: bool = True, batch_size: int = DEFAULT_BATCH,
                            progress: Progress = None) -> float:
     """Mean cosine distance over pairs i != j of the L2-normalised rows of X, in O(nd).
 
     With x_i normalised: 1 - (||sum_i x_i||^2 - sum_i ||x_i||^2) / (n (n - 1)).
+    ``normalize=False`` takes the rows as given (the embedding contract: unit rows, or a zero row for
+    an item with no content, which then lies at distance 1 from every other item).
     Tevet & Berant 2021, "Evaluating the Evaluation of Diversity in NLG", EACL, Sec. 5
     (embedding-similarity diversity); Kirk et al. 2024, "Understanding the Effects of RLHF on LLM
     Generalisation and Diversity", ICLR, Sec. 3 (Sentence-BERT diversity).
@@ -270,7 +272,7 @@ def mean_pairwise_distance(X: Any, *, batch_size: int = DEFAULT_BATCH,
         raise UsageError(f"mean_pairwise_distance needs at least 2 rows, got {n}")
     total = np.zeros(A.shape[1], dtype=np.float64)
     squares = 0.0
-    for B in _batches(A, batch_size, True, progress):
+    for B in _batches(A, batch_size, normalize, progress):
         total += B.sum(axis=0, dtype=np.float64)
         squares += float(np.einsum("ij,ij->", B, B, dtype=np.float64))
     return 1.0 - (float(total @ total) - squares) / (n * (n - 1))

@@ -21,8 +21,10 @@ the modular quality term keeps f monotone submodular (the relevance + diversity 
 Dense mode (exact greedy, the same picks as naive greedy): lazy greedy (Minoux 1978) with gains
 evaluated a block of candidates at a time, gain(j) = (1-t)/n * sum_i max(0, s(i,j) - c_i) + t/k q~_j
 with c_i = max_{l in S} s(i, l). The first gains come from the d x d second-moment matrix,
-sum_i (x_i . x_j)^2 = x_j^T (X^T X) x_j, and later ones from on-the-fly products, so no n x n matrix is
-stored and memory is O(n d).
+sum_i (x_i . x_j)^2 = x_j^T (X^T X) x_j; later ones from the stored n x n similarity matrix while it
+takes <= 256 MB, else from on-the-fly products (memory O(n d), time O(n d) per evaluation; with flat
+similarity spectra lazy greedy re-evaluates a large share of the pool per step, which is why "auto"
+switches to the sparse mode above 8192 items).
 
 Sparse mode (large n): s(i, j) is kept only for j in kNN(i) and j = i (see :mod:`quadiv.select._knn`),
 zero elsewhere. That graph objective f_G is itself a facility location, a lower bound of f, and greedy
@@ -32,6 +34,7 @@ candidates that can cover i change), so each step is one argmax. ``objective`` i
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -40,8 +43,9 @@ from quadiv.errors import UsageError
 from quadiv.select._base import Selection, Selector, register, unit_quality
 from quadiv.select._knn import knn_graph, unit_rows
 
-DENSE_MAX_WORK = 2e8  # "auto" mode: dense greedy while n * budget stays below this
+DENSE_MAX_N = 8192  # "auto" mode: dense (exact) greedy up to this many items, sparse above
 _FIRST_BLOCK, _MAX_BLOCK = 16, 1024  # candidates whose gains dense lazy greedy evaluates in one product
+_STORED_SIM_BYTES = 256 * 2**20  # dense mode keeps the n x n similarity matrix up to this size
 _ROW_BLOCK = 4096  # rows of X per matrix product when evaluating the objective
 
 
@@ -49,8 +53,8 @@ _ROW_BLOCK = 4096  # rows of X per matrix product when evaluating the objective
 class FacilityLocation(Selector):
     """Greedy maximiser of quality-augmented facility location (see the module docstring).
 
-    ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense while
-    n * budget <= 2e8). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
+    ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense for
+    n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
     sparse graph; ``seed`` only reaches the IVF k-means.
     """
 
@@ -65,7 +69,7 @@ class FacilityLocation(Selector):
         X = unit_rows(X)
         n = X.shape[0]
         q = unit_quality(quality, n)
-        dense = self.mode == "dense" or (self.mode == "auto" and n * budget <= DENSE_MAX_WORK)
+        dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         if dense:
             indices, gains, cover = _dense_greedy(X, budget, q, tradeoff)
             params = {"mode": "dense"}
@@ -112,6 +116,7 @@ def _dense_greedy(
     n = X.shape[0]
     w_cov, w_q = (1.0 - t) / n, t / budget
     bound = w_cov * _first_coverage_gains(X) + w_q * q  # exact at step 0
+    sim_rows = _similarity_rows(X)
     fresh = np.zeros(n, dtype=np.int64)  # step at which bound[j] was last made exact
     cover = np.zeros(n, dtype=np.float32)
     picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
@@ -121,11 +126,10 @@ def _dense_greedy(
             if fresh[best] == step:
                 break
             cands = _candidates(bound, fresh == step, best)
-            bound[cands] = w_cov * _coverage_gains(X, cands, cover) + w_q * q[cands]
+            bound[cands] = w_cov * _coverage_gains(sim_rows(cands), cover) + w_q * q[cands]
             fresh[cands] = step
         picks[step], gains[step] = best, bound[best]
-        s = X @ X[best]
-        np.maximum(cover, s * s, out=cover)
+        np.maximum(cover, sim_rows(np.array([best]))[0], out=cover)
         bound[best] = -np.inf
     return picks, gains, cover
 
@@ -157,10 +161,26 @@ def _first_coverage_gains(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _coverage_gains(X: np.ndarray, cands: np.ndarray, cover: np.ndarray) -> np.ndarray:
-    """sum_i max(0, s(i, j) - c_i) for each candidate j, one (|cands|, n) product at a time."""
-    s = X[cands] @ X.T
-    np.multiply(s, s, out=s)
+def _similarity_rows(X: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving rows s(j, .) = (X X^T)^2[j] as a fresh float32 array.
+
+    The n x n matrix is computed once when it takes at most 256 MB, else rows are recomputed on demand.
+    """
+    n = X.shape[0]
+    if 4 * n * n <= _STORED_SIM_BYTES:
+        full = X @ X.T
+        np.multiply(full, full, out=full)
+        return lambda rows: full[rows]
+
+    def compute(rows: np.ndarray) -> np.ndarray:
+        s = X[rows] @ X.T
+        return np.multiply(s, s, out=s)
+
+    return compute
+
+
+def _coverage_gains(s: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """sum_i max(0, s(i, j) - c_i) for each row j of the candidates' similarity rows ``s`` (overwritten)."""
     np.subtract(s, cover, out=s)
     np.maximum(s, 0.0, out=s)
     return s.sum(axis=1, dtype=np.float64)

@@ -23,7 +23,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 
-EXACT_MAX_N = 20_000  # "auto" search: exact up to this many items, IVF above
+EXACT_MAX_N = 8192  # "auto" search: exact up to this many items, IVF above
 _SAMPLE_PER_LIST = 48  # k-means training points per centroid
 _KMEANS_ITERS = 10
 _ASSIGN_ROWS = 16_384  # rows per centroid-assignment call
@@ -50,7 +50,7 @@ def knn_graph(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour indices (n, k) int64 and inner products (n, k) float32 of unit rows X, best first.
 
-    k = min(n_neighbors, n). ``method``: "exact", "ivf" or "auto" (exact for n <= 20,000). Exact search
+    k = min(n_neighbors, n). ``method``: "exact", "ivf" or "auto" (exact for n <= 8192). Exact search
     and IVF: see the module docstring; ``n_probe`` and ``seed`` only matter for IVF.
     """
     n = X.shape[0]

@@ -1,0 +1,89 @@
+"""Baseline selectors: uniform random, highest quality first, and greedy k-center.
+
+All take unit-normalised embeddings and quality rescaled by :func:`unit_quality` (q~ in [0, 1]).
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from quadiv.errors import UsageError
+from quadiv.select._base import Selection, Selector, register, unit_quality
+from quadiv.select._knn import unit_rows
+
+
+@register
+class RandomSelector(Selector):
+    """Uniform sample without replacement, seeded: every subset of size k equally likely.
+
+    ``objective`` is the mean unit quality (1/k) sum_{j in S} q~_j (1.0 without quality); quality,
+    tradeoff and groups do not change the draw.
+    """
+
+    name: ClassVar[str] = "random"
+
+    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+        n = X.shape[0]
+        indices = np.random.default_rng(seed).choice(n, size=budget, replace=False).astype(np.int64)
+        return Selection(indices=indices, objective=float(unit_quality(quality, n)[indices].mean()),
+                         method=self.name, params={"seed": seed})
+
+
+@register
+class TopQuality(Selector):
+    """The k items of highest quality, best first, ties broken by lower index.
+
+    S = argmax_{|S| = k} sum_{j in S} q_j; ``objective`` is the mean unit quality of S. ``tradeoff`` is
+    ignored; quality is required.
+    """
+
+    name: ClassVar[str] = "top-quality"
+
+    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+        if quality is None:
+            raise UsageError("method 'top-quality' needs quality scores: give --quality-field or --quality")
+        n = X.shape[0]
+        indices = np.lexsort((np.arange(n), -quality))[:budget].astype(np.int64)
+        return Selection(indices=indices, objective=float(unit_quality(quality, n)[indices].mean()),
+                         method=self.name, params={})
+
+
+@register
+class KCenter(Selector):
+    """Greedy farthest-point k-center (Gonzalez 1985), optionally quality-augmented.
+
+    Each step adds argmax_j score_j with score_j = (1 - t) * d_j / 2 + t * q~_j, where
+    d_j = min_{s in S} ||x_j - x_s||_2 on unit rows (in [0, 2], so d_j / 2 and q~_j share the scale
+    [0, 1]). At t = 0 this is Gonzalez's algorithm, a 2-approximation of the minimum covering radius
+    (T. F. Gonzalez 1985, "Clustering to minimize the maximum intercluster distance", Theoret. Comput.
+    Sci. 38, Sec. 2). The first item is the highest-quality one (lowest index among ties) when quality
+    is given, else a uniform draw with ``seed``. ``objective`` is the covering radius
+    max_i min_{s in S} ||x_i - x_s||_2 (lower is better); ``gains`` are the scores at pick time.
+    """
+
+    name: ClassVar[str] = "k-center"
+
+    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+        X = unit_rows(X)
+        n = X.shape[0]
+        q = unit_quality(quality, n)
+        first = int(np.argmax(quality)) if quality is not None else int(np.random.default_rng(seed).integers(n))
+        indices, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
+        dist = np.full(n, 2.0)
+        chosen = np.zeros(n, dtype=bool)
+        pick = first
+        for step in range(budget):
+            indices[step] = pick
+            gains[step] = (1.0 - tradeoff) * dist[pick] / 2.0 + tradeoff * q[pick]
+            chosen[pick] = True
+            np.minimum(dist, _chord(X, pick), out=dist)
+            score = np.where(chosen, -np.inf, (1.0 - tradeoff) * dist / 2.0 + tradeoff * q)
+            pick = int(np.argmax(score))
+        return Selection(indices=indices, objective=float(dist.max()), method=self.name,
+                         params={"tradeoff": tradeoff, "first": first}, gains=gains)
+
+
+def _chord(X: np.ndarray, j: int) -> np.ndarray:
+    """||x_i - x_j||_2 = sqrt(2 - 2 x_i . x_j) for unit rows, float64."""
+    return np.sqrt(np.maximum(2.0 - 2.0 * (X @ X[j]).astype(np.float64), 0.0))

@@ -1,0 +1,98 @@
+"""`measure`: the named metric set equals the metric functions, overall and per group."""
+import math
+
+import numpy as np
+import pytest
+
+from quadiv.errors import UsageError
+from quadiv.measure import (
+    distinct_n,
+    group_quality,
+    harmony,
+    measure,
+    mean_pairwise_distance,
+    self_bleu,
+    vendi,
+)
+from quadiv.measure._suite import default_metrics, parse_metrics
+
+
+@pytest.fixture
+def items():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 12)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 12))) for _ in range(60)]
+    quality = rng.uniform(0, 1, size=60)
+    groups = np.array(["a", "b", "c"])[rng.integers(0, 3, size=60)]
+    return X, texts, quality, groups
+
+
+def test_overall_metrics_equal_the_functions(items):
+    X, texts, quality, _ = items
+    out = measure(X, texts, quality)["metrics"]
+    assert out["vendi"] == pytest.approx(vendi(X, 1.0), rel=1e-9)
+    assert out["vendi_q2"] == pytest.approx(vendi(X, 2.0), rel=1e-9)
+    assert out["vendi_qinf"] == pytest.approx(vendi(X, math.inf), rel=1e-9)
+    assert out["qvendi"] == pytest.approx(quality.mean() * vendi(X), rel=1e-9)
+    assert out["mean_pairwise_distance"] == pytest.approx(mean_pairwise_distance(X), rel=1e-6)
+    assert out["distinct_2"] == pytest.approx(distinct_n(texts, 2))
+    assert out["self_bleu"] == pytest.approx(self_bleu(texts), abs=1e-12)
+    assert out["quality_mean"] == pytest.approx(quality.mean())
+    assert set(out) == set(default_metrics(embeddings=True, texts=True, quality=True))
+
+
+def test_group_metrics_equal_the_functions_on_each_group(items):
+    X, texts, quality, groups = items
+    result = measure(X, texts, quality, groups, metrics=["vendi", "self_bleu", "quality_mean"])
+    assert sorted(result["groups"]) == ["a", "b", "c"]
+    for label, part in result["groups"].items():
+        idx = np.flatnonzero(groups == label)
+        assert part["n"] == idx.size
+        assert part["vendi"] == pytest.approx(vendi(X[idx]), rel=1e-9)
+        assert part["self_bleu"] == pytest.approx(self_bleu([texts[i] for i in idx]), abs=1e-12)
+        assert part["quality_mean"] == pytest.approx(quality[idx].mean())
+    spread = group_quality(quality, groups)
+    assert result["metrics"]["worst_group_quality"] == pytest.approx(spread["worst_group_mean"])
+    assert result["worst_group"] == spread["worst_group"]
+    means = [quality[groups == g].mean() for g in ("a", "b", "c")]
+    assert result["metrics"]["harmony_quality"] == pytest.approx(harmony(means))
+
+
+def test_embeddings_only_and_texts_only(items):
+    X, texts, _, _ = items
+    assert "distinct_2" not in measure(X)["metrics"]
+    assert "vendi" not in measure(texts=texts)["metrics"]
+    with pytest.raises(UsageError, match="needs embeddings"):
+        measure(texts=texts, metrics=["vendi"])
+
+
+def test_per_input_diversity_is_reported(items):
+    X, texts, _, _ = items
+    inputs = np.repeat(np.arange(20), 3)
+    out = measure(X, texts, input_ids=inputs, metrics=["vendi"])["metrics"]
+    first = vendi(X[:3])
+    assert 1.0 <= out["per_input_vendi"] <= 3.0
+    assert out["per_input_vendi"] == pytest.approx(
+        np.mean([vendi(X[3 * i:3 * i + 3]) for i in range(20)]), rel=1e-9)
+    assert first > 0 and out["across_input_vendi"] > out["per_input_vendi"]
+
+
+def test_reference_metrics(items):
+    X, _, _, _ = items
+    out = measure(X, reference=X, metrics=["vendi"])["metrics"]
+    assert out["precision"] == out["recall"] == out["coverage"] == 1.0
+
+
+def test_metric_names_are_checked():
+    assert parse_metrics("vendi, vendi_q3,distinct_4") == ["vendi", "vendi_q3", "distinct_4"]
+    for bad in ("vendi_q0", "vendi_q-1", "distinct_9", "nonsense"):
+        with pytest.raises(UsageError, match="unknown metric"):
+            parse_metrics(bad)
+
+
+def test_mismatched_sizes(items):
+    X, texts, _, _ = items
+    with pytest.raises(UsageError, match="same items"):
+        measure(X, texts[:10])

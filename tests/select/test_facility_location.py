@@ -1,0 +1,143 @@
+import numpy as np
+import pytest
+
+from quadiv.errors import UsageError
+from quadiv.select import _facility_location as fl
+from quadiv.select._base import SELECTORS, get_selector
+from quadiv.select._baselines import TopQuality
+from quadiv.select._facility_location import FacilityLocation, facility_location_objective
+from quadiv.select._knn import knn_graph, unit_rows
+
+
+def mixture(n: int, d: int, n_clusters: int, spread: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((n_clusters, d))
+    x = centers[rng.integers(0, n_clusters, n)] + spread * rng.standard_normal((n, d)) / np.sqrt(d)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+# a = (1, 0), b = (0, 1), c = (1, 1)/sqrt 2: s(a, b) = 0, s(a, c) = s(b, c) = 1/2, s(i, i) = 1
+TRIANGLE = np.array([[1.0, 0.0], [0.0, 1.0], [np.sqrt(0.5), np.sqrt(0.5)]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_hand_worked_coverage_only(mode):
+    # gains of a, b, c at the start: 1.5/3, 1.5/3, 2/3 -> c; then a and b tie at 0.5/3 -> a (lower index)
+    sel = FacilityLocation(mode=mode, n_neighbors=3).select(TRIANGLE, 2, tradeoff=0.0)
+    assert sel.indices.tolist() == [2, 0]
+    np.testing.assert_allclose(sel.gains, [2 / 3, 0.5 / 3], atol=1e-6)
+    np.testing.assert_allclose(sel.objective, 2.5 / 3, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_hand_worked_with_quality(mode):
+    # t = 1/2, k = 2, q = (0, 1, 1/2): start gains a 0.25, b 0.25 + 0.25, c 1/3 + 0.125 -> b;
+    # then a (1/2)(1 + 0 + 0)/3 = 1/6, c (1/2)(1/2 + 0 + 1/2)/3 + 1/8 = 7/24 -> c
+    sel = FacilityLocation(mode=mode, n_neighbors=3).select(TRIANGLE, 2, quality=np.array([0.0, 1.0, 0.5]),
+                                                            tradeoff=0.5)
+    assert sel.indices.tolist() == [1, 2]
+    np.testing.assert_allclose(sel.gains, [0.5, 7 / 24], atol=1e-6)
+    np.testing.assert_allclose(sel.objective, 0.5 * 2.5 / 3 + 0.5 * 1.5 / 2, atol=1e-6)
+
+
+def test_matches_apricot_at_t0():
+    apricot = pytest.importorskip("apricot")
+    X = mixture(500, 32, n_clusters=20, spread=2.0, seed=1)
+    ref = apricot.FacilityLocationSelection(40, metric="cosine", optimizer="naive").fit(X)
+    sel = FacilityLocation(mode="dense").select(X, 40, tradeoff=0.0)
+    assert sel.indices.tolist() == list(ref.ranking)
+    np.testing.assert_allclose(sel.gains, ref.gains / 500, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(sel.objective, ref.gains.sum() / 500, rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_greedy_properties(mode):
+    X = mixture(1200, 24, n_clusters=15, spread=1.5, seed=2)
+    q = np.random.default_rng(3).gamma(2.0, size=1200)
+    sel = FacilityLocation(mode=mode, n_neighbors=10).select(X, 60, quality=q, tradeoff=0.3, seed=5)
+    again = FacilityLocation(mode=mode, n_neighbors=10).select(X, 60, quality=q, tradeoff=0.3, seed=5)
+    assert len(sel.indices) == 60 and len(set(sel.indices.tolist())) == 60
+    np.testing.assert_array_equal(sel.indices, again.indices)
+    assert np.all(np.diff(sel.gains) <= 1e-12)
+    np.testing.assert_allclose(np.sum(sel.gains), sel.objective, rtol=1e-6)
+    if mode == "dense":
+        prefix = [facility_location_objective(X, sel.indices[:m], q, 0.3, budget=60) for m in range(1, 61, 6)]
+        assert np.all(np.diff(prefix) > 0)
+        np.testing.assert_allclose(facility_location_objective(X, sel.indices, q, 0.3), sel.objective, rtol=1e-5)
+
+
+def test_dense_recomputed_rows_equal_stored_matrix(monkeypatch):
+    X = mixture(600, 16, n_clusters=8, spread=1.0, seed=4)
+    stored = FacilityLocation(mode="dense").select(X, 30, tradeoff=0.0)
+    monkeypatch.setattr(fl, "_STORED_SIM_BYTES", 0)
+    recomputed = FacilityLocation(mode="dense").select(X, 30, tradeoff=0.0)
+    np.testing.assert_array_equal(stored.indices, recomputed.indices)
+
+
+def test_full_graph_sparse_equals_dense():
+    X = np.abs(mixture(300, 12, n_clusters=5, spread=1.0, seed=6))  # all cosines >= 0: kNN(all) = everything
+    X = unit_rows(X)
+    dense = FacilityLocation(mode="dense").select(X, 25, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", n_neighbors=300, knn="exact").select(X, 25, tradeoff=0.0)
+    np.testing.assert_array_equal(dense.indices, sparse.indices)
+    np.testing.assert_allclose(dense.objective, sparse.objective, rtol=1e-6)
+
+
+@pytest.mark.parametrize("knn", ["exact", "ivf"])
+def test_sparse_objective_close_to_dense(knn):
+    X = mixture(3000, 48, n_clusters=60, spread=1.0, seed=7)
+    dense = FacilityLocation(mode="dense").select(X, 100, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", knn=knn, n_neighbors=32).select(X, 100, tradeoff=0.0)
+    exact_of_sparse = facility_location_objective(X, sparse.indices)
+    assert sparse.objective <= exact_of_sparse + 1e-6  # the graph objective is a lower bound
+    assert exact_of_sparse >= 0.98 * dense.objective
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_tradeoff_one_is_top_quality_order(mode):
+    X = mixture(400, 8, n_clusters=4, spread=1.0, seed=8)
+    q = np.round(np.random.default_rng(9).random(400), 1)  # many ties
+    sel = FacilityLocation(mode=mode, n_neighbors=8).select(X, 50, quality=q, tradeoff=1.0)
+    top = TopQuality().select(X, 50, quality=q)
+    np.testing.assert_array_equal(sel.indices, top.indices)
+
+
+def test_objective_on_sampled_rows():
+    X = mixture(500, 8, n_clusters=5, spread=1.0, seed=10)
+    S = np.arange(0, 500, 25)
+    full = facility_location_objective(X, S)
+    assert facility_location_objective(X, S, rows=np.arange(500)) == pytest.approx(full)
+    s = (X @ X[S].T) ** 2
+    assert full == pytest.approx(np.mean(np.max(s, axis=1)), rel=1e-6)
+
+
+def test_errors_and_registry():
+    X = mixture(20, 4, n_clusters=2, spread=1.0, seed=11)
+    with pytest.raises(UsageError):
+        FacilityLocation().select(X, 21)
+    with pytest.raises(UsageError):
+        FacilityLocation(mode="fast")
+    with pytest.raises(UsageError):
+        FacilityLocation().select(np.vstack([X, np.zeros((1, 4))]), 3)
+    assert SELECTORS["facility-location"] is FacilityLocation
+    assert get_selector("facility-location", mode="sparse").mode == "sparse"
+
+
+def test_knn_exact_matches_brute_force():
+    X = mixture(400, 16, n_clusters=6, spread=1.0, seed=12)
+    idx, sim = knn_graph(X, 7, method="exact")
+    full = X @ X.T
+    ref = np.sort(full, axis=1)[:, ::-1][:, :7]
+    np.testing.assert_allclose(sim, ref, atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(full, idx, axis=1), sim, atol=1e-5)
+    assert np.all(idx[:, 0] == np.arange(400))
+
+
+def test_knn_ivf_recall_and_padding():
+    X = mixture(6000, 32, n_clusters=40, spread=1.0, seed=13)
+    exact, _ = knn_graph(X, 16, method="exact")
+    approx, sim = knn_graph(X, 16, method="ivf", n_probe=3, seed=0)
+    recall = np.mean([np.intersect1d(exact[i], approx[i]).size / 16 for i in range(0, 6000, 7)])
+    assert recall >= 0.9
+    assert np.all(np.diff(sim, axis=1) <= 1e-6)
+    assert np.all((approx >= 0) | ~np.isfinite(sim))
