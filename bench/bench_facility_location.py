@@ -21,7 +21,9 @@ from quadiv.select._facility_location import FacilityLocation, facility_location
 def mixture(n: int, d: int, n_clusters: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((n_clusters, d), dtype=np.float32)
-    x = centers[rng.integers(0, n_clusters, n)] + rng.standard_normal((n, d), dtype=np.float32) * np.sqrt(1.0 / d)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)  # unit centres, noise of norm ~1 around them
+    noise = rng.standard_normal((n, d), dtype=np.float32) * np.float32(np.sqrt(1.0 / d))
+    x = centers[rng.integers(0, n_clusters, n)] + noise
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return x
 
@@ -51,17 +53,19 @@ def main() -> None:
     FacilityLocationSelection(5, metric="cosine").fit(X[:200])  # numba compile, not timed
     runs = {"quadiv (auto)": lambda: FacilityLocation().select(X, args.k, tradeoff=0.0).indices}
     if args.dense:
-        runs["quadiv (dense)"] = lambda: FacilityLocation(mode="dense").select(X, args.k, tradeoff=0.0).indices
+        dense = FacilityLocation(mode="dense")
+        runs["quadiv (dense)"] = lambda: dense.select(X, args.k, tradeoff=0.0).indices
     runs["apricot"] = lambda: np.asarray(FacilityLocationSelection(args.k, metric="cosine").fit(X).ranking)
     results = {name: timed(fn) for name, fn in runs.items()}
     ref_idx, ref_s, _ = results["apricot"]
     ref_obj = facility_location_objective(X, ref_idx)
     print(f"n={args.n} d={args.d} k={args.k}; objective = mean_i max_(j in S) cos^2(i, j)")
-    print(f"{'method':16s} {'seconds':>9s} {'peak GiB':>9s} {'objective':>10s} {'obj/apricot':>12s} {'speed-up':>9s}")
+    header = ("method", "seconds", "peak GiB", "objective", "obj/apricot", "speed-up")
+    print(f"{header[0]:16s} " + " ".join(f"{h:>11s}" for h in header[1:]))
     for name, (idx, sec, gib) in results.items():
         obj = facility_location_objective(X, idx)
         assert len(np.unique(idx)) == args.k
-        print(f"{name:16s} {sec:9.2f} {gib:9.2f} {obj:10.5f} {obj / ref_obj:12.4f} {ref_s / sec:9.1f}")
+        print(f"{name:16s} {sec:11.2f} {gib:11.2f} {obj:11.5f} {obj / ref_obj:11.4f} {ref_s / sec:11.1f}")
 
 
 if __name__ == "__main__":

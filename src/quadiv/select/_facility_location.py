@@ -76,9 +76,11 @@ class FacilityLocation(Selector):
         else:
             nbr, sim = knn_graph(X, self.n_neighbors, method=self.knn, n_probe=self.n_probe, seed=seed)
             indices, gains, cover = _sparse_greedy(nbr, sim, budget, q, tradeoff)
-            params = {"mode": "sparse", "n_neighbors": int(nbr.shape[1]), "knn": self.knn, "n_probe": self.n_probe}
+            params = {"mode": "sparse", "n_neighbors": int(nbr.shape[1]), "knn": self.knn,
+                      "n_probe": self.n_probe}
         params["tradeoff"] = tradeoff
-        objective = (1.0 - tradeoff) * float(cover.sum(dtype=np.float64)) / n + tradeoff * float(q[indices].mean())
+        coverage = float(cover.sum(dtype=np.float64)) / n
+        objective = (1.0 - tradeoff) * coverage + tradeoff * float(q[indices].mean())
         return Selection(indices=indices, objective=objective, method=self.name, params=params, gains=gains)
 
 
@@ -189,7 +191,7 @@ def _coverage_gains(s: np.ndarray, cover: np.ndarray) -> np.ndarray:
 def _sparse_greedy(
     nbr: np.ndarray, sim: np.ndarray, budget: int, q: np.ndarray, t: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact greedy on the kNN-graph objective f_G, every gain kept current; returns (picks, gains, coverage)."""
+    """Exact greedy on the kNN-graph objective f_G, gains kept current; returns (picks, gains, coverage)."""
     n = nbr.shape[0]
     w_cov, w_q = (1.0 - t) / n, t / budget
     row_j, row_s = _graph_rows(nbr, sim)

@@ -39,7 +39,8 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
     if np.any(norms == 0):
         bad = int(np.flatnonzero(norms == 0)[0])
-        raise UsageError(f"embedding row {bad} is all zeros: cosine similarity needs a non-zero vector per item")
+        raise UsageError(f"embedding row {bad} is all zeros: cosine similarity needs a non-zero vector, "
+                         "drop that item or give it an embedding")
     if np.allclose(norms, 1.0, atol=1e-4):
         return X
     return (X / norms[:, None]).astype(np.float32)
@@ -62,7 +63,7 @@ def knn_graph(
         raise UsageError(f"n_probe must be a positive whole number, got {n_probe}")
     X = np.ascontiguousarray(X, dtype=np.float32)
     k = min(int(n_neighbors), n)
-    n_lists = int(round(np.sqrt(n_probe * n)))
+    n_lists = round(float(np.sqrt(n_probe * n)))
     if method == "exact" or (method == "auto" and n <= EXACT_MAX_N) or n_lists <= n_probe:
         return _exact_knn(X, k)
     return _ivf_knn(X, k, int(n_probe), n_lists, seed)

@@ -1,0 +1,99 @@
+"""Pieces shared by the command-line commands: common options, progress, loading, output."""
+from __future__ import annotations
+
+import contextlib
+import math
+import string
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+# Options shared by the commands that read a pool.
+FIELD = typer.Option(None, "--field", "-f", help="Text column, or a template like '{instruction}\\n\\n{output}'.")
+GROUP = typer.Option(None, "--group-field", "-g", help="Column of group labels (model, domain, ...).")
+QUALITY = typer.Option(None, "--quality-field", "-q", help="Column of quality scores (higher is better).")
+EMBEDDER = typer.Option("static", "--embedder", "-e", help="static | minilm | st:<path> | openai:<model>.")
+EMBEDDINGS = typer.Option(None, "--embeddings", help="Precomputed (n, d) .npy embeddings, one row per input row.")
+EMB_FIELD = typer.Option(None, "--embedding-field", help="Column holding a precomputed embedding per row.")
+BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatible server (openai:<model>).")
+SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
+JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
+QUIET = typer.Option(False, "--quiet", help="No progress bar.")
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int | None, quiet: bool) -> Iterator:
+    """A progress bar on stderr (off when quiet or not a TTY); yields ``advance(n_done)``."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def template_columns(field: str | None) -> set[str]:
+    if field is None:
+        return set()
+    if "{" not in field:
+        return {field}
+    return {name for _, name, _, _ in string.Formatter().parse(field.replace("\\n", "\n")) if name}
+
+
+def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_field: str | None,
+                base_url: str | None, quiet: bool):
+    """(X, embedder label) from a .npy file, a column, or an embedder over the pool's texts."""
+    from quadiv.embed import embed, embeddings_from_column, load_embeddings
+
+    if embeddings is not None:
+        return load_embeddings(str(embeddings), len(pool)), f"file:{embeddings.name}"
+    if embedding_field is not None:
+        return embeddings_from_column(pool.table, embedding_field), f"field:{embedding_field}"
+    texts = pool.texts
+    options = {"base_url": base_url} if base_url else {}
+    with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
+        X = embed(texts, embedder=embedder, progress=advance, **options)
+    return X, embedder
+
+
+def load_pool(input: Path, field, group_field, quality_field, extra_fields=()):
+    """Read only the columns the command needs."""
+    from quadiv._pool import read
+
+    wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
+    columns = sorted(wanted | {"id"}) if field is not None else None
+    return read(str(input), field, columns=columns)
+
+
+def finite(obj):
+    """NaN and infinity become null so the JSON is valid everywhere."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def console(width: int):
+    """stdout console; when piped, wide enough for the whole table instead of wrapping at 80."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=max(width, 80))
+
+
+def fmt(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,1 @@
+"""quadiv.generate"""

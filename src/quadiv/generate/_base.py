@@ -1,0 +1,103 @@
+"""The generation contracts: requests, completions, backends with capabilities, strategies.
+
+Backends declare what they offer (``capabilities``); strategies declare what they need
+(``requires``). :func:`check_capabilities` refuses a mismatch before any request is sent, never
+approximating silently (GENERATION.md, sec. 12.1).
+
+Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples``, ``seed``,
+``top_logprobs``, ``label_logprobs``, ``prompt_scoring``, ``step_decoder``, ``logits_hook``,
+``multi_model_step``, ``structured_output``, ``beam_search``, ``min_p``, ``top_k``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
+
+from quadiv.errors import UsageError
+
+
+@dataclass
+class GenRequest:
+    """One generation request: chat ``messages`` (or a raw ``prompt``) and sampling parameters."""
+
+    messages: list[dict[str, str]] | None = None
+    prompt: str | None = None
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int | None = None
+    min_p: float | None = None
+    max_tokens: int = 512
+    stop: list[str] | None = None
+    seed: int | None = None
+    logprobs: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Completion:
+    """One generated text and what the backend reported about it."""
+
+    text: str
+    finish_reason: str | None = None
+    token_logprobs: list[float] | None = None
+    top_logprobs: list[dict[str, float]] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model behind one interface; ``generate`` returns, per request, its ``n`` completions."""
+
+    name: str
+    model: str
+    capabilities: frozenset[str]
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]: ...
+
+
+class Strategy:
+    """Base class of generation strategies: ``requires`` lists the backend capabilities used.
+
+    ``run(backend, prompt, n, seed)`` returns ``n`` rows (dicts with at least ``text``, plus the
+    strategy's extras such as a verbalized probability or a judge score).
+    """
+
+    name: ClassVar[str] = ""
+    requires: ClassVar[frozenset[str]] = frozenset({"chat"})
+
+    def params(self) -> dict[str, Any]:
+        """The strategy's parameters, recorded in every output row."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def run(self, backend: Backend, prompt: str, n: int, seed: int) -> list[dict[str, Any]]:  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} must implement run")
+
+
+def check_capabilities(strategy: Strategy, backend: Backend) -> None:
+    """Raise a UsageError naming what ``backend`` lacks for ``strategy``, before any request."""
+    missing = sorted(strategy.requires - backend.capabilities)
+    if missing:
+        raise UsageError(
+            f"strategy '{strategy.name}' needs {', '.join(missing)}, which backend '{backend.name}' "
+            f"({backend.model}) does not offer; choose a backend that has it (e.g. transformers for "
+            "logits access) or another strategy")
+
+
+STRATEGIES: dict[str, type[Strategy]] = {}
+
+
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: add a Strategy subclass to the registry under its ``name``."""
+    STRATEGIES[cls.name] = cls
+    return cls
+
+
+def get_strategy(name: str, **params: Any) -> Strategy:
+    """Build the registered strategy ``name`` with its parameters."""
+    if name not in STRATEGIES:
+        raise UsageError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
+    try:
+        return STRATEGIES[name](**params)
+    except TypeError as err:
+        raise UsageError(f"bad parameter for strategy '{name}': {err}") from None
