@@ -1,31 +1,19 @@
 """quadiv: measure and control the quality-diversity trade-off of ML data and model outputs.
 
-The public API is imported lazily, so ``import quadiv`` stays fast and heavy backends load only
-when used.
-"""
-from __future__ import annotations
+    import quadiv as qd
+    pool = qd.read("data.jsonl", field="{instruction}\\n\\n{output}")
+    X = qd.embed(pool, embedder="static")          # (n, d) float32, L2-normalised, cached
+    qd.vendi(X, q=1.0)
+    sel = qd.select(X, budget=1000, method="facility-location", quality=pool.floats("quality"))
 
-import importlib
+Heavy backends (torch, transformers, sentence-transformers, faiss) load only when used.
+"""
+from quadiv._pool import Pool, read
+from quadiv.embed import embed, get_embedder
+from quadiv.io import write
+from quadiv.measure import measure, qvendi, vendi
+from quadiv.select import Selection, dedup, select
 
 __version__ = "0.1.0"
-
-_EXPORTS = {
-    "read": "quadiv._pool",
-    "Pool": "quadiv._pool",
-    "write": "quadiv.io",
-    "embed": "quadiv.embed",
-    "get_embedder": "quadiv.embed",
-    "vendi": "quadiv.measure",
-    "qvendi": "quadiv.measure",
-    "measure": "quadiv.measure",
-    "select": "quadiv.select",
-    "Selection": "quadiv.select",
-    "dedup": "quadiv.select",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'quadiv' has no attribute {name!r}")
+__all__ = ["Pool", "Selection", "dedup", "embed", "get_embedder", "measure", "qvendi", "read", "select", "vendi",
+           "write"]

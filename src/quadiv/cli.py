@@ -110,14 +110,16 @@ def _print_measure(result: dict, source: str) -> None:
     title = f"{source}: {result['n']} items, field {result['field']}, embedder {result['embedder']}"
     if result.get("worst_group"):
         title += f", worst group {result['worst_group']}"
-    table = Table(title=title)
+    table = Table()
     table.add_column("metric", no_wrap=True)
     table.add_column(f"all\nn={result['n']}", justify="right")
     for label in groups:
         table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold")
     for name, value in result["metrics"].items():
         table.add_row(name, fmt(value), *(fmt(groups[g].get(name)) for g in groups))
-    console(24 + 11 * (len(groups) + 1)).print(table)
+    out = console(24 + 11 * (len(groups) + 1))
+    out.print(title, highlight=False)
+    out.print(table)
 
 
 @app.command()
@@ -212,13 +214,15 @@ def _budget(budget: int | None, fraction: float | None, n: int) -> int:
 def _print_select(report: dict) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{report['method']}: {report['selected']} of the pool -> {report['output']} "
-                        f"(objective {report['objective']:.4g})")
+    table = Table()
     for column in ("metric", "before", "after"):
         table.add_column(column, justify="right" if column != "metric" else "left")
     for name, value in report["metrics"]["before"].items():
         table.add_row(name, fmt(value), fmt(report["metrics"]["after"][name]))
-    console(80).print(table)
+    out = console(80)
+    out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
+              f"(objective {report['objective']:.4g})", highlight=False)
+    out.print(table)
 
 
 @app.command()

@@ -86,3 +86,11 @@ def get_embedder(spec: str = "static", **options) -> Embedder:
         return _REGISTRY[prefix](arg or None, **options)
     except TypeError as err:
         raise UsageError(f"bad option for embedder '{spec}': {err}") from None
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' weight-loading progress bars and info logs (the CLI owns stderr)."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()

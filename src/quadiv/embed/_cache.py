@@ -104,12 +104,13 @@ def embed(
     progress: Callable[[int], None] | None = None,
     **options,
 ) -> np.ndarray:
-    """Embed texts, reusing cached rows: returns (n, dim) float32, unit rows, in input order.
+    """Embed texts (or a pool's rendered texts), reusing cached rows: (n, dim) float32, unit rows, in order.
 
     Identical texts are encoded once; only texts missing from the cache are encoded, ``batch_size`` at a
     time, and each batch is committed to the cache before the next, so a killed run resumes where it
     stopped. ``progress(n_done)`` receives the number of input rows finished so far.
     """
+    texts = getattr(texts, "texts", texts)  # a quadiv Pool embeds its field or template
     if isinstance(texts, str):
         raise UsageError("embed() takes a sequence of texts, got a single string: wrap it in a list")
     if batch_size < 1:

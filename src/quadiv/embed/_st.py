@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quadiv.embed._base import normalize_rows
+from quadiv.embed._base import normalize_rows, quiet_transformers
 from quadiv.errors import MissingDependencyError, UsageError
 
 
@@ -63,6 +63,7 @@ class SentenceTransformerEmbedder:
                 raise MissingDependencyError(
                     err.name or "sentence-transformers", "embed", f"embedding with {self.name}"
                 ) from None
+            quiet_transformers()
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             self._model = SentenceTransformer(str(self.path), device=device)
         return self._model

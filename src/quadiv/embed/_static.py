@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quadiv.embed._base import cache_dir, normalize_rows
+from quadiv.embed._base import cache_dir, normalize_rows, quiet_transformers
 from quadiv.errors import MissingDependencyError, UsageError
 
 _FORMAT = 1
@@ -171,6 +171,7 @@ def _forward_tokens(model_dir: Path, token_ids: np.ndarray, batch_size: int) -> 
         from transformers import AutoConfig, AutoModel
     except ImportError as err:
         raise MissingDependencyError(err.name or "torch", "embed", _PURPOSE) from None
+    quiet_transformers()
     config = AutoConfig.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir).eval()
     cls_id, sep_id = _cls_sep_ids(model_dir / "tokenizer.json", config)

@@ -1,1 +1,39 @@
-"""quadiv.generate"""
+"""Generate many outputs per prompt with a diversity strategy, from any backend, resumably.
+
+A **backend** (``openai``: any OpenAI-compatible HTTP server; ``transformers``; ``vllm``) turns
+:class:`GenRequest` objects into :class:`Completion` objects and declares its ``capabilities``.
+A **strategy** (``sampling``, and the prompt- and decoding-level methods) declares what it
+``requires`` and turns one prompt into ``n`` rows. :func:`run_generation` runs a strategy over a
+list of :class:`Prompt` with bounded concurrency, journaling every finished row beside the output
+so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resume``).
+
+- :func:`load_prompts`, :class:`Prompt`: prompts from a pool file or a .txt file.
+- :func:`get_backend`, :func:`register_backend`, :class:`OpenAIBackend`.
+- :func:`get_strategy`, :func:`register_strategy`, :class:`Strategy`, :class:`Sampling`.
+- :func:`run_generation`, :class:`GenerationResult`, :class:`Journal`.
+"""
+from quadiv.generate._base import (
+    BACKENDS,
+    STRATEGIES,
+    Backend,
+    Completion,
+    GenRequest,
+    Strategy,
+    check_capabilities,
+    get_backend,
+    get_strategy,
+    register_backend,
+    register_strategy,
+)
+from quadiv.generate._journal import Journal, journal_path
+from quadiv.generate._openai import BackendRequestError, OpenAIBackend
+from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
+from quadiv.generate._runner import GenerationError, GenerationResult, run_generation
+from quadiv.generate._sampling import Sampling
+
+__all__ = [
+    "BACKENDS", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
+    "GenerationResult", "Journal", "OpenAIBackend", "Prompt", "Sampling", "Strategy", "chat_messages",
+    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
+    "register_strategy", "run_generation",
+]

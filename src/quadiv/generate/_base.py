@@ -11,7 +11,7 @@ Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, ClassVar, Protocol, Sequence, runtime_checkable
 
 from quadiv.errors import UsageError
 
@@ -101,3 +101,18 @@ def get_strategy(name: str, **params: Any) -> Strategy:
         return STRATEGIES[name](**params)
     except TypeError as err:
         raise UsageError(f"bad parameter for strategy '{name}': {err}") from None
+
+
+BACKENDS: dict[str, Callable[..., Backend]] = {}
+
+
+def register_backend(name: str, factory: Callable[..., Backend]) -> None:
+    """Add a backend under ``name``; ``factory(model, **options)`` builds it (options: base_url, concurrency, ...)."""
+    BACKENDS[name] = factory
+
+
+def get_backend(name: str, model: str, **options: Any) -> Backend:
+    """Build the registered backend ``name`` for ``model``."""
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend '{name}'; choose one of: {', '.join(sorted(BACKENDS))}")
+    return BACKENDS[name](model, **options)

@@ -55,15 +55,19 @@ class FacilityLocation(Selector):
 
     ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense for
     n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
-    sparse graph; ``seed`` only reaches the IVF k-means.
+    sparse graph; ``seed`` only reaches the IVF k-means. ``cache``: a dict the caller keeps for one
+    embedding matrix, in which the n x n similarities (dense) or the kNN graph (sparse) are stored on
+    the first call and reused by later calls (a sweep over tradeoffs builds them once).
     """
 
     name: ClassVar[str] = "facility-location"
 
-    def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2):
+    def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2,
+                 cache: dict | None = None):
         if mode not in ("auto", "dense", "sparse"):
             raise UsageError(f"facility-location mode must be 'auto', 'dense' or 'sparse', got '{mode}'")
         self.mode, self.n_neighbors, self.knn, self.n_probe = mode, n_neighbors, knn, n_probe
+        self.cache = cache
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
         X = unit_rows(X)
@@ -71,10 +75,13 @@ class FacilityLocation(Selector):
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         if dense:
-            indices, gains, cover = _dense_greedy(X, budget, q, tradeoff)
+            sim_rows = self._cached(X, ("dense",), lambda: _similarity_rows(X))
+            indices, gains, cover = _dense_greedy(X, budget, q, tradeoff, sim_rows)
             params = {"mode": "dense"}
         else:
-            nbr, sim = knn_graph(X, self.n_neighbors, method=self.knn, n_probe=self.n_probe, seed=seed)
+            key = ("sparse", self.n_neighbors, self.knn, self.n_probe, seed)
+            nbr, sim = self._cached(X, key, lambda: knn_graph(
+                X, self.n_neighbors, method=self.knn, n_probe=self.n_probe, seed=seed))
             indices, gains, cover = _sparse_greedy(nbr, sim, budget, q, tradeoff)
             params = {"mode": "sparse", "n_neighbors": int(nbr.shape[1]), "knn": self.knn,
                       "n_probe": self.n_probe}
@@ -82,6 +89,17 @@ class FacilityLocation(Selector):
         coverage = float(cover.sum(dtype=np.float64)) / n
         objective = (1.0 - tradeoff) * coverage + tradeoff * float(q[indices].mean())
         return Selection(indices=indices, objective=objective, method=self.name, params=params, gains=gains)
+
+    def _cached(self, X: np.ndarray, key: tuple, build: Callable):
+        """build() once per key when a cache is given, checking that the cache belongs to this X."""
+        if self.cache is None:
+            return build()
+        kept = self.cache.setdefault("X", X)
+        if kept is not X and (kept.shape != X.shape or not np.array_equal(kept, X)):
+            raise UsageError("this facility-location cache holds another embedding matrix: use one cache per X")
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
 
 
 def facility_location_objective(
@@ -112,13 +130,16 @@ def facility_location_objective(
 
 
 def _dense_greedy(
-    X: np.ndarray, budget: int, q: np.ndarray, t: float
+    X: np.ndarray, budget: int, q: np.ndarray, t: float, sim_rows: Callable | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact lazy greedy (Minoux 1978) with blocked gain evaluation; returns (picks, gains, coverage)."""
+    """Exact lazy greedy (Minoux 1978) with blocked gain evaluation; returns (picks, gains, coverage).
+
+    ``sim_rows``: :func:`_similarity_rows` of X, when the caller already has it.
+    """
     n = X.shape[0]
     w_cov, w_q = (1.0 - t) / n, t / budget
     bound = w_cov * _first_coverage_gains(X) + w_q * q  # exact at step 0
-    sim_rows = _similarity_rows(X)
+    sim_rows = _similarity_rows(X) if sim_rows is None else sim_rows
     fresh = np.zeros(n, dtype=np.int64)  # step at which bound[j] was last made exact
     cover = np.zeros(n, dtype=np.float32)
     picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)

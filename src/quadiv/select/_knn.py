@@ -33,17 +33,15 @@ _MERGE_ROWS = 65_536  # rows merged at a time (bounds the temporary memory of th
 def unit_rows(X: np.ndarray) -> np.ndarray:
     """X as C-contiguous float32 with L2-normalised rows; no copy when it already is one.
 
-    x_i / ||x_i||_2 for every row; a zero row has no direction and raises UsageError.
+    x_i / ||x_i||_2 for every row; a zero row (an item with no content, e.g. an empty text) stays zero,
+    so it is similar to nothing.
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    if np.any(norms == 0):
-        bad = int(np.flatnonzero(norms == 0)[0])
-        raise UsageError(f"embedding row {bad} is all zeros: cosine similarity needs a non-zero vector, "
-                         "drop that item or give it an embedding")
-    if np.allclose(norms, 1.0, atol=1e-4):
+    nonzero = norms > 0
+    if np.allclose(norms[nonzero], 1.0, atol=1e-4):
         return X
-    return (X / norms[:, None]).astype(np.float32)
+    return (X / np.where(nonzero, norms, 1.0)[:, None]).astype(np.float32)
 
 
 def knn_graph(

@@ -1,0 +1,113 @@
+"""`quadiv generate`: run a generation strategy over a prompt file into a JSONL, resumably."""
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from quadiv._cli_common import JSON, QUIET, SEED, console, finite, fmt, progress
+from quadiv.errors import UsageError
+
+
+def generate_command(
+    prompts: Path = typer.Argument(..., help="JSONL/JSON/CSV/Parquet with id and prompt, or .txt with one prompt a line."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the rows (.jsonl; written when complete)."),
+    backend: str = typer.Option(..., "--backend", "-b", help="openai | transformers | vllm."),
+    model: str = typer.Option(..., "--model", "-m", help="Model name (openai) or path / Hub id (local backends)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1."),
+    strategy: str = typer.Option("sampling", "--strategy", "-s", help="Generation strategy (sampling, ...)."),
+    n: int = typer.Option(1, "--n", "-n", help="Samples per prompt."),
+    seed: int = SEED,
+    concurrency: int = typer.Option(8, "--concurrency", "-c", help="Prompts (and HTTP requests) in flight at once."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)."),
+    field: str = typer.Option("prompt", "--field", "-f", help="Prompt column, or a template like '{instruction}'."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds before an HTTP request is retried."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run recorded in OUT.journal."),
+    measure: bool = typer.Option(False, "--measure", help="Report diversity metrics of the outputs."),
+    as_json: bool = JSON,
+    quiet: bool = QUIET,
+) -> None:
+    """Generate n outputs per prompt with a strategy and a backend; a stopped run resumes with --resume."""
+    from quadiv.generate import get_strategy, load_prompts, run_generation
+
+    chosen = get_strategy(strategy, **parse_params(param))
+    items = load_prompts(prompts, field)
+    model_backend = _backend(backend, model, base_url=base_url, concurrency=concurrency, timeout=timeout)
+    try:
+        with progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
+            result = run_generation(items, chosen, model_backend, output, n=n, seed=seed, concurrency=concurrency,
+                                    resume=resume, progress=advance)
+    finally:
+        close = getattr(model_backend, "close", None)
+        if close is not None:
+            close()
+    report = {"output": str(output), "rows": result.rows, "prompts": result.prompts, "n": n,
+              "strategy": chosen.name, "params": chosen.params(), "backend": backend, "model": model,
+              "resumed": result.resumed, "generated": result.generated, "seconds": result.seconds,
+              "usage": result.usage}
+    if measure:
+        report["metrics"] = measure_output(output)
+    if as_json:
+        print(json.dumps(finite(report), default=str))
+    else:
+        _print(report)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """NAME=VALUE pairs; a value is parsed as JSON when it can be (numbers, lists, null), else kept as text."""
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param expects NAME=VALUE, got '{pair}'")
+        try:
+            params[name.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name.replace("-", "_")] = value
+    return params
+
+
+def _backend(name: str, model: str, **options: Any):
+    """The backend, given the options its factory takes; --base-url for one that takes none is an error."""
+    from quadiv.generate import BACKENDS, get_backend
+
+    if name not in BACKENDS:
+        return get_backend(name, model)  # raises the unknown-backend error
+    accepted = inspect.signature(BACKENDS[name]).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        if options["base_url"] is not None and "base_url" not in accepted:
+            raise UsageError(f"--base-url is for --backend openai; backend '{name}' runs the model itself")
+        options = {k: v for k, v in options.items() if k in accepted}
+    return get_backend(name, model, **{k: v for k, v in options.items() if v is not None})
+
+
+def measure_output(output: Path) -> dict[str, float]:
+    """The default measure metrics of the output texts (static embedder), with per-prompt diversity."""
+    from quadiv import io
+    from quadiv.embed import embed
+    from quadiv.measure import measure
+
+    table = io.read(output, columns=["text", "prompt_id"])
+    texts = io.render_texts(table, "text", path=str(output))
+    prompt_ids = io.string_column(table, "prompt_id", path=str(output))
+    return measure(embed(texts, embedder="static"), texts, input_ids=prompt_ids)["metrics"]
+
+
+def _print(report: dict) -> None:
+    from rich.table import Table
+
+    usage = report["usage"]
+    table = Table(title=f"{report['output']}: {report['rows']} rows ({report['prompts']} prompts x {report['n']}), "
+                        f"{report['strategy']} on {report['backend']}:{report['model']}")
+    table.add_column("", no_wrap=True)
+    table.add_column("value", justify="right")
+    rate = report["generated"] / report["seconds"] if report["seconds"] > 0 else float("nan")
+    lines = {"resumed from journal": report["resumed"], "generated now": report["generated"],
+             "seconds": report["seconds"], "rows / s": rate, **{k.replace("_", " "): v for k, v in usage.items()},
+             **report.get("metrics", {})}
+    for name, value in lines.items():
+        table.add_row(name, fmt(value))
+    console(80).print(table)

@@ -1,0 +1,279 @@
+"""The ``openai`` backend: chat completions from any OpenAI-compatible HTTP server (httpx).
+
+What a server offers is probed once per (base URL, model) with tiny requests (GENERATION.md 12.3:
+``n``, ``seed``, ``logprobs``, and the vLLM extension fields ``min_p``/``top_k`` are optional on
+OpenAI-compatible servers), or given up front with ``capabilities=``. Requests are retried on 408,
+409, 429, 5xx, timeouts and connection errors with exponential backoff and full jitter (or the
+server's Retry-After); any other 4xx stops the run with one line naming the server and the model.
+"""
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from quadiv.errors import QuadivError, UsageError
+from quadiv.generate._base import Completion, GenRequest, register_backend
+
+_RETRY_STATUS = {408, 409, 429}
+_MAX_RETRY_AFTER = 300.0
+_PROBES = {
+    "n_samples": {"n": 2},
+    "seed": {"seed": 0},
+    "top_logprobs": {"logprobs": True, "top_logprobs": 1},
+    "min_p": {"min_p": 0.05},
+    "top_k": {"top_k": 5},
+}
+_PROBED: dict[tuple[str, str], frozenset[str]] = {}
+_PROBE_LOCK = threading.Lock()
+
+
+class BackendRequestError(QuadivError):
+    """The server refused a request (a 4xx other than 408/409/429) or kept failing after the retries."""
+
+
+class OpenAIBackend:
+    """Chat completions over HTTP; thread-safe, at most ``concurrency`` requests in flight.
+
+    A request whose ``n`` the server does not honour is sent as ``n`` requests with seeds
+    ``seed + i``. Retry ``k`` (0-based) waits U(0, min(max_backoff, backoff * 2^k)) seconds ("full
+    jitter"), or the server's Retry-After. The API key comes from ``api_key``, else $OPENAI_API_KEY,
+    else $QUADIV_API_KEY; it travels in the Authorization header only and never appears in an error.
+    """
+
+    name = "openai"
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
+                 concurrency: int = 16, timeout: float = 60.0, max_retries: int = 8, backoff: float = 0.5,
+                 max_backoff: float = 30.0, capabilities: Iterable[str] | None = None):
+        import httpx
+
+        if concurrency < 1 or max_retries < 0 or timeout <= 0:
+            raise UsageError(f"concurrency must be >= 1, max_retries >= 0 and timeout > 0; got {concurrency}, "
+                             f"{max_retries} and {timeout}")
+        self.model = model
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+        self._key = api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("QUADIV_API_KEY")
+        self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
+        self._given = frozenset(capabilities) | {"chat"} if capabilities is not None else None
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self._client = httpx.Client(timeout=timeout, headers=headers, limits=limits)
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._fanout = ThreadPoolExecutor(concurrency, thread_name_prefix="quadiv-openai")
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._usage = {"requests": 0, "retries": 0, "prompt_tokens": 0, "completion_tokens": 0}
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the server offers: given, else probed once per (base URL, model) in this process."""
+        if self._given is not None:
+            return self._given
+        key = (self.base_url, self.model)
+        with _PROBE_LOCK:
+            if key not in _PROBED:
+                _PROBED[key] = self._probe()
+            return _PROBED[key]
+
+    def usage(self) -> dict[str, int]:
+        """Requests sent, retries, and the token counts the server reported (thread-safe snapshot)."""
+        with self._lock:
+            return dict(self._usage)
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
+        """The completions of each request; its calls run on up to ``concurrency`` connections."""
+        caps = self.capabilities
+        calls = [(r, self._payload(r, n, seed, caps)) for r in requests for n, seed in self._split(r, caps)]
+        if len(calls) == 1:
+            answers = [self._complete(calls[0][1])]
+        else:
+            answers = list(self._fanout.map(lambda call: self._complete(call[1]), calls))
+        out: dict[int, list[Completion]] = {id(r): [] for r in requests}
+        for (request, _), completions in zip(calls, answers):
+            out[id(request)].extend(completions)
+        return [out[id(r)] for r in requests]
+
+    def close(self) -> None:
+        """Stop retrying, close the connections and the fan-out threads."""
+        self._closed.set()
+        self._fanout.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
+
+    @staticmethod
+    def _split(request: GenRequest, caps: frozenset[str]) -> list[tuple[int, int | None]]:
+        if request.n < 1:
+            raise UsageError(f"a request needs n >= 1 completions, got n={request.n}")
+        if request.n == 1 or "n_samples" in caps:
+            return [(request.n, request.seed)]
+        return [(1, None if request.seed is None else request.seed + i) for i in range(request.n)]
+
+    def _payload(self, request: GenRequest, n: int, seed: int | None, caps: frozenset[str]) -> dict[str, Any]:
+        if request.messages is None:
+            raise UsageError(f"backend 'openai' ({self.model} at {self.base_url}) has no raw_completion: "
+                             "send chat messages, or use --backend transformers or vllm for raw prompts")
+        body: dict[str, Any] = {"model": self.model, "messages": request.messages,
+                                "temperature": request.temperature, "max_tokens": request.max_tokens}
+        if n != 1:
+            body["n"] = n
+        if request.top_p != 1.0:
+            body["top_p"] = request.top_p
+        if request.stop:
+            body["stop"] = request.stop
+        if seed is not None and "seed" in caps:
+            body["seed"] = seed
+        for capability, value, fields in (
+                ("min_p", request.min_p, {"min_p": request.min_p}),
+                ("top_k", request.top_k, {"top_k": request.top_k}),
+                ("top_logprobs", request.logprobs, {"logprobs": True, "top_logprobs": request.logprobs})):
+            if value is not None:
+                self._need(capability, caps)
+                body.update(fields)
+        body.update(request.extra)
+        return body
+
+    def _need(self, capability: str, caps: frozenset[str]) -> None:
+        if capability not in caps:
+            raise UsageError(f"the server at {self.base_url} ({self.model}) does not offer {capability}; "
+                             "leave that parameter out or use a server that has it (e.g. vLLM)")
+
+    def _complete(self, body: dict[str, Any]) -> list[Completion]:
+        data = self._post(body)
+        try:
+            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+            completions = [_completion(c) for c in choices]
+        except (KeyError, TypeError, AttributeError) as err:
+            raise BackendRequestError(
+                f"{self.base_url}/chat/completions ({self.model}) answered with an unexpected body ({err!r}); "
+                "expected {'choices': [{'message': {'content': ...}}]}: is it OpenAI-compatible?") from None
+        usage = data.get("usage") or {}
+        with self._lock:
+            for name in ("prompt_tokens", "completion_tokens"):
+                self._usage[name] += int(usage.get(name) or 0)
+        return completions
+
+    def _post(self, body: dict[str, Any], refusal_ok: bool = False) -> dict[str, Any] | None:
+        """The JSON answer to one POST, retried; None for a 400/422 refusal when ``refusal_ok``."""
+        import httpx
+
+        url = f"{self.base_url}/chat/completions"
+        problem = "no attempt"
+        for attempt in range(self.max_retries + 1):
+            if self._closed.is_set():
+                raise BackendRequestError(f"the {self.name} backend was closed; no more requests are sent")
+            retry_after = None
+            try:
+                with self._slots:
+                    self._count("requests")
+                    response = self._client.post(url, json=body)
+                if response.status_code == 200:
+                    return response.json()
+                problem = f"HTTP {response.status_code}: {self._server_message(response)}"
+                if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
+                    if refusal_ok and response.status_code in (400, 422):
+                        return None
+                    raise BackendRequestError(self._refusal(url, response.status_code, problem))
+                retry_after = response.headers.get("retry-after")
+            except (httpx.TimeoutException, httpx.TransportError, ValueError) as err:
+                problem = f"{type(err).__name__}: {self._redact(str(err))}"
+            if attempt < self.max_retries:
+                self._count("retries")
+                self._closed.wait(self._wait(attempt, retry_after))
+        raise BackendRequestError(
+            f"POST {url} ({self.model}) still failing after {self.max_retries + 1} tries, last {problem} "
+            "(the server may be down or overloaded: lower --concurrency or try again later)")
+
+    def _refusal(self, url: str, status: int, problem: str) -> str:
+        hint = {401: "check the API key in OPENAI_API_KEY or QUADIV_API_KEY",
+                403: "check the API key's permissions for this model",
+                404: "check the model name and --base-url"}.get(status, "check the request parameters")
+        return f"{url} refused model '{self.model}' with {problem} ({hint})"
+
+    def _server_message(self, response) -> str:
+        try:
+            data = response.json()
+            error = data.get("error", data.get("detail", data)) if isinstance(data, dict) else data
+            message = error.get("message", error) if isinstance(error, dict) else error
+        except ValueError:
+            message = response.text
+        return self._redact(" ".join(str(message).split())[:300])
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def _wait(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after is not None:
+            seconds = _retry_after_seconds(retry_after)
+            if seconds is not None:
+                return seconds
+        return random.uniform(0.0, min(self.max_backoff, self.backoff * 2 ** attempt))
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._usage[name] += 1
+
+    def _probe(self) -> frozenset[str]:
+        """Capabilities from one tiny request with every optional field, else one request per field."""
+        base = {"model": self.model, "messages": [{"role": "user", "content": "Reply with OK."}],
+                "max_tokens": 1, "temperature": 1.0}
+        everything = dict(base)
+        for fields in _PROBES.values():
+            everything.update(fields)
+        answer = self._post(everything, refusal_ok=True)
+        if answer is not None:
+            return frozenset({"chat"} | {c for c in _PROBES if _offers(c, answer)})
+        if self._post(base, refusal_ok=True) is None:
+            raise BackendRequestError(
+                f"{self.base_url}/chat/completions refused even a minimal chat request for model '{self.model}' "
+                "(HTTP 400): check the model name and that the server speaks the OpenAI chat API")
+        offered = {"chat"}
+        for capability, fields in _PROBES.items():
+            answer = self._post({**base, **fields}, refusal_ok=True)
+            if answer is not None and _offers(capability, answer):
+                offered.add(capability)
+        return frozenset(offered)
+
+
+def _offers(capability: str, answer: dict) -> bool:
+    """Whether an accepted probe shows the capability: two choices for n=2, logprobs content for logprobs."""
+    choices = answer.get("choices") or []
+    if capability == "n_samples":
+        return len(choices) >= 2
+    if capability == "top_logprobs":
+        return bool(choices) and bool((choices[0].get("logprobs") or {}).get("content"))
+    return True
+
+
+def _completion(choice: dict) -> Completion:
+    content = choice["message"].get("content")
+    tokens = (choice.get("logprobs") or {}).get("content")
+    return Completion(
+        text=content if isinstance(content, str) else "",
+        finish_reason=choice.get("finish_reason"),
+        token_logprobs=[t["logprob"] for t in tokens] if tokens else None,
+        top_logprobs=[{a["token"]: a["logprob"] for a in t.get("top_logprobs") or []} for t in tokens]
+        if tokens else None,
+    )
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date, RFC 9110 10.2.3), at most 5 minutes; None if unreadable."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(_MAX_RETRY_AFTER, max(0.0, seconds))
+
+
+register_backend("openai", OpenAIBackend)

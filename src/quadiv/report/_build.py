@@ -1,0 +1,40 @@
+"""`build_report`: a result (and optional row-level panels) as one offline HTML page and PNG figures."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from quadiv.io import atomic_write
+from quadiv.report._data import page_data
+from quadiv.report._html import render_page
+
+
+def build_report(
+    result: Mapping,
+    path: str | os.PathLike,
+    *,
+    kind: str = "front",
+    rows: Mapping | None = None,
+    png_dir: str | os.PathLike | None = None,
+) -> None:
+    """Write the report of `result` to `path` (atomically), and PNG figures to `png_dir` if given.
+
+    `kind` names the result: "front" (FRONT.json: objectives, points, hypervolume, knee), "select"
+    (method, budget, metrics before and after) or "measure" (n, metrics, groups, worst_group);
+    :func:`detect_kind` tells them apart. `rows` adds row-level panels, each optional:
+    ``quality_before`` / ``quality_after`` (one float per row: histograms), ``groups``
+    (:func:`group_rows`: bars per group), ``map`` (:func:`map_rows`: 2-D map of the embeddings),
+    ``chosen_rows`` / ``rejected_rows`` (lists of dicts: sample tables).
+
+    The page is self-contained: styles, script and data are inline, it loads nothing and its
+    Content-Security-Policy forbids any request; every value from the data is shown as text.
+    PNG figures (pareto.png, groups.png, quality.png, those with data) need matplotlib.
+    """
+    data = page_data(result, kind, rows)
+    page = render_page(data)
+    if png_dir is not None:
+        from quadiv.report._png import write_figures
+
+        write_figures(data, png_dir)
+    with atomic_write(path, "w") as handle:
+        handle.write(page)

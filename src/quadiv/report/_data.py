@@ -1,0 +1,320 @@
+"""Checks a result (and its optional rows) and shapes what each section of the page draws."""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from quadiv.errors import InputError, UsageError
+from quadiv.measure import harmony
+from quadiv.report._escape import plain
+
+KINDS = ("front", "select", "measure")
+ROW_KEYS = ("quality_before", "quality_after", "groups", "map", "chosen_rows", "rejected_rows")
+MAX_SAMPLE_ROWS = 50
+MAX_SAMPLE_COLUMNS = 8
+MAX_CELL_CHARS = 300
+MAX_BINS = 40
+
+
+def detect_kind(result: Mapping) -> str:
+    """Which result this is: "front" (has points), "select" (before/after metrics) or "measure"."""
+    if not isinstance(result, Mapping):
+        raise InputError(f"a result must be a JSON object; got {type(result).__name__}",
+                         fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+    if "points" in result:
+        return "front"
+    metrics = result.get("metrics")
+    if isinstance(metrics, Mapping) and "before" in metrics and "after" in metrics:
+        return "select"
+    if isinstance(metrics, Mapping):
+        return "measure"
+    raise InputError(f"not a quadiv result: no 'points' or 'metrics' key (keys: {', '.join(map(str, result))})",
+                     fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+
+
+def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
+    """Everything the page shows, as plain JSON values; sections without data are left out."""
+    if kind not in KINDS:
+        raise UsageError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    if not isinstance(result, Mapping):
+        raise InputError(f"a {kind} result must be a JSON object; got {type(result).__name__}")
+    rows = _check_rows(rows)
+    data: dict = {"kind": kind, **_SUMMARIES[kind](result)}
+    sections = {"groups": _groups(result, kind, rows.get("groups")),
+                "hist": _histograms(rows.get("quality_before"), rows.get("quality_after")),
+                "map": _map(rows.get("map")),
+                "samples": _samples(rows.get("chosen_rows"), rows.get("rejected_rows"))}
+    data.update(sections)
+    return plain({name: value for name, value in data.items() if value is not None})
+
+
+def _check_rows(rows: Mapping | None) -> Mapping:
+    if rows is None:
+        return {}
+    if not isinstance(rows, Mapping):
+        raise UsageError(f"rows must be a dict with keys among {', '.join(ROW_KEYS)}; got {type(rows).__name__}")
+    unknown = sorted(set(map(str, rows)) - set(ROW_KEYS))
+    if unknown:
+        raise UsageError(f"rows has unknown keys {', '.join(unknown)}; expected keys among {', '.join(ROW_KEYS)}")
+    return rows
+
+
+def _need(result: Mapping, key: str, kind: str, types: type | tuple) -> object:
+    value = result.get(key)
+    if not isinstance(value, types):
+        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {type(value).__name__}",
+                         fix=f"pass the JSON that `quadiv {kind}` wrote")
+    return value
+
+
+def _type_names(types: type | tuple) -> str:
+    return " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+
+
+# Summaries: key-value pairs and a metric table, per kind.
+
+def _front_summary(result: Mapping) -> dict:
+    front = _front(result)
+    names = [f"{o['name']} ({o['direction']})" for o in front["objectives"]]
+    pairs = [("objectives", ", ".join(names)), ("points", len(front["points"])),
+             ("on the Pareto front", sum(p["pareto"] for p in front["points"]))]
+    hv = front.get("hypervolume")
+    if hv:
+        pairs.append(("hypervolume", f"{fmt(hv.get('value'))} (reference {fmt(hv.get('reference'))})"))
+    if front["knee"] is not None:
+        knee = front["points"][front["knee"]]
+        pairs.append(("knee", f"{knee['method']} {params_text(knee['params'])}".strip()))
+    columns = ["method", "params", *(o["name"] for o in front["objectives"]), "pareto"]
+    table = [[p["method"], params_text(p["params"]), *(fmt(p["metrics"].get(o["name"]))
+              for o in front["objectives"]), "yes" if p["pareto"] else ""] for p in front["points"]]
+    return {"title": "Pareto front", "pairs": pairs, "table": {"columns": columns, "rows": table},
+            "front": front if len(front["objectives"]) >= 2 else None}
+
+
+def _select_summary(result: Mapping) -> dict:
+    metrics = _need(result, "metrics", "select", Mapping)
+    before, after = metrics.get("before"), metrics.get("after")
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        raise InputError("a select result needs 'metrics': {'before': {...}, 'after': {...}}",
+                         fix="pass the JSON that `quadiv select --json` wrote")
+    keys = ("method", "budget", "selected", "objective", "tradeoff", "embedder", "output")
+    pairs = [(key, fmt(result[key])) for key in keys if key in result]
+    names = list(dict.fromkeys([*before, *after]))
+    table = [[name, fmt(before.get(name)), fmt(after.get(name)), fmt(_change(before.get(name), after.get(name)))]
+             for name in names]
+    title = f"selection: {result.get('method', '')}, {result.get('selected', '?')} chosen"
+    return {"title": title, "pairs": pairs,
+            "table": {"columns": ["metric", "before", "after", "change"], "rows": table}}
+
+
+def _measure_summary(result: Mapping) -> dict:
+    metrics = _need(result, "metrics", "measure", Mapping)
+    groups = result.get("groups") or {}
+    if not isinstance(groups, Mapping):
+        raise InputError(f"a measure result's 'groups' must be an object; got {type(groups).__name__}")
+    keys = ("n", "embedder", "field", "worst_group")
+    pairs = [(key.replace("_", " "), fmt(result[key])) for key in keys if result.get(key) is not None]
+    columns = ["metric", "all", *(f"{g} (n={_group(groups, g).get('n', '?')})" for g in groups)]
+    table = [[name, fmt(value), *(fmt(_group(groups, g).get(name)) for g in groups)]
+             for name, value in metrics.items()]
+    return {"title": f"measure: {fmt(result.get('n', '?'))} items", "pairs": pairs,
+            "table": {"columns": columns, "rows": table}}
+
+
+_SUMMARIES = {"front": _front_summary, "select": _select_summary, "measure": _measure_summary}
+
+
+def _group(groups: Mapping, label: object) -> Mapping:
+    value = groups[label]
+    if not isinstance(value, Mapping):
+        raise InputError(f"group {label!r} of a measure result must be an object of metrics; "
+                         f"got {type(value).__name__}")
+    return value
+
+
+def _change(before: object, after: object) -> float | None:
+    if _is_number(before) and _is_number(after):
+        return float(after) - float(before)
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def fmt(value: object) -> str:
+    """A value as short text: numbers to 4 significant digits, None as empty, others as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value) if isinstance(value, (int, bool, np.integer)) else json.dumps(plain(value))
+
+
+def params_text(params: Mapping) -> str:
+    return ", ".join(f"{key}={fmt(value)}" for key, value in params.items())
+
+
+# The Pareto chart.
+
+def _front(result: Mapping) -> dict:
+    objectives = _need(result, "objectives", "front", Mapping)
+    for name, direction in objectives.items():
+        if direction not in ("max", "min"):
+            raise InputError(f"objective {name!r} has direction {direction!r}; expected 'max' or 'min'")
+    points = [_point(i, p) for i, p in enumerate(_need(result, "points", "front", list))]
+    knee = result.get("knee")
+    if knee is not None and not (isinstance(knee, int) and 0 <= knee < len(points)):
+        raise InputError(f"'knee' must index one of the {len(points)} points; got {knee!r}")
+    hv = result.get("hypervolume")
+    return {"objectives": [{"name": str(n), "direction": d} for n, d in objectives.items()],
+            "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None}
+
+
+def _point(i: int, point: object) -> dict:
+    if not isinstance(point, Mapping) or not isinstance(point.get("metrics"), Mapping):
+        raise InputError(f"points[{i}] must be an object with a 'metrics' object; got {point!r:.80}")
+    params = point.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise InputError(f"points[{i}].params must be an object; got {type(params).__name__}")
+    return {"method": str(point.get("method", "")), "params": dict(params), "metrics": dict(point["metrics"]),
+            "pareto": bool(point.get("pareto", False))}
+
+
+# Per-group bars.
+
+def _groups(result: Mapping, kind: str, given: Mapping | None) -> dict | None:
+    if given is not None:
+        return _given_groups(given)
+    groups = result.get("groups") if kind == "measure" else None
+    if not groups:
+        return None
+    labels = [str(g) for g in groups]
+    names = [m for m in dict.fromkeys(m for g in groups.values() for m in g) if m != "n"]
+    metrics = {m: {"all": [_number(groups[g].get(m)) for g in groups]} for m in names}
+    metric = "quality_mean" if "quality_mean" in metrics else (names[0] if names else None)
+    if metric is None:
+        return None
+    worst = result.get("worst_group")
+    notes = [f"worst group: {worst}"] if worst is not None else []
+    value = result["metrics"].get("harmony_quality")
+    notes += [f"harmony of group quality: {fmt(value)}"] if _is_number(value) else []
+    return {"labels": labels, "n": [groups[g].get("n") for g in groups], "metrics": metrics, "metric": metric,
+            "worst": None if worst is None else str(worst), "notes": notes}
+
+
+def _given_groups(given: Mapping) -> dict:
+    """rows["groups"] = {"labels": [g...], "quality": {series: [mean per group]}, "n": {series: [...]}}."""
+    labels = given.get("labels")
+    series = given.get("quality")
+    if not isinstance(labels, Sequence) or not isinstance(series, Mapping) or not series:
+        raise UsageError("rows['groups'] must be {'labels': [group...], 'quality': {series: [mean per group]}}"
+                         " (quadiv.report.group_rows builds it)")
+    for name, values in series.items():
+        if len(values) != len(labels):
+            raise UsageError(f"rows['groups']['quality'][{name!r}] has {len(values)} values for {len(labels)} labels")
+    series = {str(name): [_number(v) for v in values] for name, values in series.items()}
+    last = list(series)[-1]
+    notes, worst = [], _worst(labels, series[last])
+    if worst is not None:
+        notes.append(f"worst group ({last}): {worst}")
+    for name, values in series.items():
+        h = _harmony(values)
+        notes += [f"harmony of group quality ({name}): {fmt(h)}"] if h is not None else []
+    sizes = given.get("n")
+    n = sizes.get(last) if isinstance(sizes, Mapping) else None
+    return {"labels": [str(g) for g in labels], "n": n, "metrics": {"quality_mean": series},
+            "metric": "quality_mean", "worst": worst, "notes": notes}
+
+
+def _worst(labels: Sequence, values: list) -> str | None:
+    finite = [(v, str(g)) for g, v in zip(labels, values) if v is not None]
+    return min(finite, key=lambda pair: pair[0])[1] if finite else None
+
+
+def _harmony(values: list) -> float | None:
+    """Harmony (quadiv.measure.harmony) of group means when defined: >= 2 groups, non-negative, not all 0."""
+    if len(values) < 2 or any(v is None or v < 0 for v in values) or sum(values) == 0:
+        return None
+    return harmony(values)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if _is_number(value) else None
+
+
+# Quality histograms.
+
+def _histograms(before: Sequence[float] | None, after: Sequence[float] | None) -> dict | None:
+    """Shared bin edges; each series as fractions of its own finite values, so sizes can differ."""
+    series = {name: _finite(values, name) for name, values in (("before", before), ("after", after))
+              if values is not None}
+    series = {name: values for name, values in series.items() if values.size}
+    if not series:
+        return None
+    pooled = np.concatenate(list(series.values()))
+    edges = np.histogram_bin_edges(pooled, bins="auto")
+    if edges.size - 1 > MAX_BINS:
+        edges = np.histogram_bin_edges(pooled, bins=MAX_BINS)
+    out = {"edges": edges.tolist(), "series": []}
+    for name, values in series.items():
+        counts, _ = np.histogram(values, bins=edges)
+        label = name if len(series) > 1 else "quality"
+        out["series"].append({"name": label, "n": int(values.size), "mean": float(values.mean()),
+                              "fractions": (counts / values.size).tolist()})
+    return out
+
+
+def _finite(values: Sequence[float], name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise UsageError(f"rows['quality_{name}'] must be a list of numbers") from None
+    return arr[np.isfinite(arr)]
+
+
+# The 2-D map and the row samples.
+
+def _map(given: Mapping | None) -> dict | None:
+    if given is None:
+        return None
+    if not isinstance(given, Mapping) or "x" not in given or "y" not in given:
+        raise UsageError("rows['map'] must be {'x': [...], 'y': [...], 'chosen': [bool], 'label': [...]} "
+                         "(quadiv.report.map_rows builds it)")
+    n = len(given["x"])
+    for key in ("y", "chosen", "label"):
+        if key in given and len(given[key]) != n:
+            raise UsageError(f"rows['map']['{key}'] has {len(given[key])} values; 'x' has {n}")
+    out = {"x": [_number(v) for v in given["x"]], "y": [_number(v) for v in given["y"]]}
+    if "chosen" in given:
+        out["chosen"] = [bool(v) for v in given["chosen"]]
+    if "label" in given:
+        out["label"] = [str(v) for v in given["label"]]
+    return out if n else None
+
+
+def _samples(chosen: Sequence[Mapping] | None, rejected: Sequence[Mapping] | None) -> list | None:
+    """Up to MAX_SAMPLE_ROWS rows per side, MAX_SAMPLE_COLUMNS columns, cells cut at MAX_CELL_CHARS."""
+    out = []
+    for name, rows in (("chosen", chosen), ("not chosen", rejected)):
+        if not rows:
+            continue
+        if not all(isinstance(row, Mapping) for row in rows):
+            raise UsageError(f"rows['{'chosen' if name == 'chosen' else 'rejected'}_rows'] must be a list of dicts")
+        rows = list(rows)[:MAX_SAMPLE_ROWS]
+        columns = list(dict.fromkeys(str(k) for row in rows for k in row))[:MAX_SAMPLE_COLUMNS]
+        table = [[_cell({str(k): v for k, v in row.items()}.get(c)) for c in columns] for row in rows]
+        out.append({"name": name, "columns": columns, "rows": table})
+    return out or None
+
+
+def _cell(value: object) -> str:
+    text = fmt(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
