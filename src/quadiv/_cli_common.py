@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import string
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from quadiv.errors import UsageError
 
 # Options shared by the commands that read a pool.
 FIELD = typer.Option(None, "--field", "-f", help="Text column, or a template like '{instruction}\\n\\n{output}'.")
@@ -21,6 +25,8 @@ BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatib
 SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
 JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
 QUIET = typer.Option(False, "--quiet", help="No progress bar.")
+REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")
+PNG = typer.Option(None, "--png", help="Also write PNG figures into this folder.")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -97,3 +103,17 @@ def fmt(value) -> str:
     if value is None:
         return ""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """NAME=VALUE pairs; a value is parsed as JSON when it can be (numbers, lists, null), else kept as text."""
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param expects NAME=VALUE, got '{pair}'")
+        try:
+            params[name.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name.replace("-", "_")] = value
+    return params

@@ -18,8 +18,10 @@ from quadiv._cli_common import (
     FIELD,
     GROUP,
     JSON,
+    PNG,
     QUALITY,
     QUIET,
+    REPORT,
     SEED,
     console,
     fail,
@@ -27,6 +29,7 @@ from quadiv._cli_common import (
     fmt,
     load_embeddings_for,
     load_pool,
+    parse_params,
     progress,
 )
 from quadiv.errors import QuadivError, UsageError
@@ -73,6 +76,8 @@ def measure(
     reference: Path | None = typer.Option(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
+    report: Path | None = REPORT,
+    png: Path | None = PNG,
     seed: int = SEED,
     as_json: bool = JSON,
     quiet: bool = QUIET,
@@ -96,6 +101,14 @@ def measure(
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              k=k, seed=seed, progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
+    if report is not None:
+        from quadiv.report import build_report, group_rows, map_rows
+
+        rows = {"quality_before": quality.tolist()} if quality is not None else {}
+        if groups is not None and quality is not None:
+            rows["groups"] = group_rows(groups, quality)
+        rows["map"] = map_rows(X, labels=groups, seed=seed)
+        build_report(result, str(report), kind="measure", rows=rows, png_dir=_png_dir(png))
     if as_json:
         print(json.dumps(finite(result)))
     else:
@@ -138,6 +151,8 @@ def select(
     embeddings: Path | None = EMBEDDINGS,
     embedding_field: str | None = EMB_FIELD,
     base_url: str | None = BASE_URL,
+    report_path: Path | None = REPORT,
+    png: Path | None = PNG,
     seed: int = SEED,
     as_json: bool = JSON,
     quiet: bool = QUIET,
@@ -148,7 +163,7 @@ def select(
     from quadiv.select import get_selector
 
     _check_output(output, input)
-    selector = get_selector(method, **_params(param))
+    selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
     n = len(pool)
     budget = _budget(budget, fraction, n)
@@ -163,13 +178,15 @@ def select(
     before = run_measure(X, texts, quality, metrics=names, seed=seed)["metrics"]
     after = run_measure(X[chosen], None if texts is None else [texts[i] for i in chosen],
                         None if quality is None else quality[chosen], metrics=names, seed=seed)["metrics"]
-    report = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
+    summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
               "tradeoff": tradeoff, "embedder": label, "output": str(output),
               "metrics": {"before": before, "after": after}}
+    if report_path is not None:
+        _select_report(summary, report_path, png, pool, X, quality, groups, chosen, seed)
     if as_json:
-        print(json.dumps(finite(report)))
+        print(json.dumps(finite(summary)))
     else:
-        _print_select(report)
+        _print_select(summary)
 
 
 def _check_output(output: Path, input: Path) -> None:
@@ -187,20 +204,6 @@ def _select_metrics(embeddings: bool, texts: bool, quality: bool) -> list[str]:
     return names
 
 
-def _params(pairs: list[str]) -> dict:
-    """NAME=VALUE pairs; values parsed as JSON when they can be (numbers, lists), else strings."""
-    params = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--param expects NAME=VALUE, got '{pair}'")
-        try:
-            params[name.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            params[name.replace("-", "_")] = value
-    return params
-
-
 def _budget(budget: int | None, fraction: float | None, n: int) -> int:
     if (budget is None) == (fraction is None):
         raise UsageError("give exactly one of --budget N or --fraction F")
@@ -209,6 +212,25 @@ def _budget(budget: int | None, fraction: float | None, n: int) -> int:
             raise UsageError(f"--fraction must lie in (0, 1], got {fraction}")
         return max(1, round(fraction * n))
     return budget
+
+
+def _png_dir(png: Path | None) -> str | None:
+    if png is None:
+        return None
+    png.mkdir(parents=True, exist_ok=True)
+    return str(png)
+
+
+def _select_report(summary: dict, path: Path, png: Path | None, pool, X, quality, groups, chosen, seed: int) -> None:
+    """The HTML page of a selection: quality before/after, groups, the map, chosen and rejected rows."""
+    from quadiv.report import build_report, group_rows, map_rows, sample_rows
+
+    rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(pool.table, chosen, seed=seed)}
+    if quality is not None:
+        rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
+        if groups is not None:
+            rows["groups"] = group_rows(groups, quality, chosen)
+    build_report(summary, str(path), kind="select", rows=rows, png_dir=_png_dir(png))
 
 
 def _print_select(report: dict) -> None:
@@ -237,6 +259,37 @@ def methods() -> None:
         doc = (inspect.getdoc(cls) or "").splitlines()[0] if inspect.getdoc(cls) else ""
         print(f"{name:20s} {doc}")
 
+
+@app.command("report")
+def report_command(
+    result: Path = typer.Argument(..., help="A JSON result of `front`, `select --json` or `measure --json`."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the HTML page."),
+    png: Path | None = PNG,
+) -> None:
+    """Turn a saved JSON result into one self-contained HTML page (and PNG figures)."""
+    from quadiv.errors import InputError
+    from quadiv.report import build_report, detect_kind
+
+    try:
+        data = json.loads(result.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(result), fix="check the path") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON (line {err.lineno})", path=str(result),
+                         fix="pass the JSON that quadiv printed or wrote") from None
+    build_report(data, str(output), kind=detect_kind(data), png_dir=_png_dir(png))
+
+
+def _register_subcommands() -> None:
+    """Commands whose code lives beside their package (generate/, front/)."""
+    from quadiv.front._cli import front_command
+    from quadiv.generate._cli import generate_command
+
+    app.command("front")(front_command)
+    app.command("generate")(generate_command)
+
+
+_register_subcommands()
 
 if __name__ == "__main__":
     main()

@@ -26,9 +26,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-WORDS = ("river stone lantern orbit quiet amber signal harvest meadow circuit velvet canyon ember "
-         "glacier whisper market ladder compass thunder saffron harbor pixel meadowlark tide "
-         "forest copper violin desert comet garden marble echo falcon prism willow summit ").split()
+WORDS = (
+    "river", "stone", "lantern", "orbit", "quiet", "amber", "signal", "harvest", "meadow", "circuit",
+    "velvet", "canyon", "ember", "glacier", "whisper", "market", "ladder", "compass", "thunder",
+    "saffron", "harbor", "pixel", "meadowlark", "tide", "forest", "copper", "violin", "desert", "comet",
+    "garden", "marble", "echo", "falcon", "prism", "willow", "summit",
+)
 
 
 @dataclass
@@ -50,14 +53,16 @@ class FakeOpenAI:
     seed: int = 0
     requests: list[dict] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    max_in_flight: int = 0
 
     def start(self) -> str:
         """Serve in a daemon thread; return the base URL (``http://127.0.0.1:PORT/v1``)."""
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._in_flight = 0
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True).start()
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def stop(self) -> None:
@@ -70,7 +75,13 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(body)
             draw = self._rng.random()
-        status, payload, extra = self._decide(body, headers, draw)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            status, payload, extra = self._decide(body, headers, draw)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         with self._lock:
             self.statuses.append(status)
         return status, payload, extra
@@ -149,7 +160,7 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             if self.path.rstrip("/") != "/v1/chat/completions":
                 status, payload, extra = 404, _error(f"no route {self.path}"), {}
@@ -171,6 +182,14 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+@pytest.fixture(autouse=True)
+def _forget_probed_servers():
+    """A new test server may reuse an old port: forget what earlier servers offered."""
+    from quadiv.generate import _openai
+
+    _openai._PROBED.clear()
 
 
 @pytest.fixture

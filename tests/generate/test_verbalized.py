@@ -91,8 +91,8 @@ def test_bad_parameters_are_usage_errors_and_strategy_is_registered():
     '{"responses": [{"text": "a", "probability": 0.3}, {"text": "b", "probability": 0.7}]}',
     'Here you go:\n```json\n{"responses": [{"text": "a", "probability": 0.3},\n {"text": "b", "probability": 0.7},]}\n```',
     '[{"response": "a", "confidence": 0.3}, {"response": "b", "confidence": 0.7}]',
-    '<response><text>a</text><probability>0.3</probability></response>\n'
-    '<response>\n<text>b</text>\n<probability>0.7</probability>\n</response>',
+    ('<response><text>a</text><probability>0.3</probability></response>\n'
+    '<response>\n<text>b</text>\n<probability>0.7</probability>\n</response>'),
     "1. a (probability: 0.3)\n2. b (probability: 0.7)",
     "- a [0.3]\n- b [0.7]",
     "1. **a**\n   **Probability:** 0.3\n2. **b**\n   Probability: 0.7",

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WORDS = (
-    "the a an and or of to in on at by with from for is are was were be been it this that these those "
-    "cat dog bird fish horse cow sheep mouse lion tiger sun moon star sky sea river lake hill tree leaf "
-    "red blue green black white small big old new fast slow happy sad bright dark quiet loud warm cold "
-    "galaxy quasar exoplanet nebula comet orbit planet light dust gas runs sits flies swims sings grows "
-    "falls shines sleeps eats"
-).split()
+WORDS = [
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "with", "from", "for", "is",
+    "are", "was", "were", "be", "been", "it", "this", "that", "these", "those", "cat", "dog", "bird",
+    "fish", "horse", "cow", "sheep", "mouse", "lion", "tiger", "sun", "moon", "star", "sky", "sea",
+    "river", "lake", "hill", "tree", "leaf", "red", "blue", "green", "black", "white", "small", "big",
+    "old", "new", "fast", "slow", "happy", "sad", "bright", "dark", "quiet", "loud", "warm", "cold",
+    "galaxy", "quasar", "exoplanet", "nebula", "comet", "orbit", "planet", "light", "dust", "gas",
+    "runs", "sits", "flies", "swims", "sings", "grows", "falls", "shines", "sleeps", "eats",
+]
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} </s> {% endfor %}"

@@ -89,8 +89,8 @@ def hypervolume(values: np.ndarray, senses: Sequence[str], reference: Sequence[f
 
     HV(A, r) = Lebesgue measure of the union over a in A of the boxes [a, r] (minimisation form),
     computed exactly by moocore (Fonseca, Paquete and Lopez-Ibanez 2006; Guerreiro and Fonseca 2017).
-    Points not strictly better than ``reference`` in every objective add nothing. Used as the front
-    metric of Jain et al. 2023, "Multi-Objective GFlowNets", ICML, Sec. 5.
+    Points not strictly better than ``reference`` in every objective add nothing. The front metric of
+    Jain et al. 2023, "Multi-Objective GFlowNets", ICML.
     Returns ``{"reference": [...] (original senses), "value": float}``.
     """
     import moocore
@@ -108,8 +108,9 @@ def hypervolume(values: np.ndarray, senses: Sequence[str], reference: Sequence[f
 def weight_lattice(m: int, divisions: int | None = None) -> np.ndarray:
     """Uniform weight vectors on the simplex: every w with w_j = k_j / H, k_j >= 0 whole, sum_j k_j = H.
 
-    The simplex-lattice design of Das and Dennis 1998 ("Normal-boundary intersection", SIAM J. Optim.,
-    Sec. 4), as the uniform reference points of the Multi-Objective GFlowNets code. Default H: the
+    The simplex-lattice design of Das and Dennis 1998 ("Normal-Boundary Intersection: a new method for
+    generating the Pareto surface in nonlinear multicriteria optimization problems", SIAM J. Optim. 8),
+    as the uniform reference points of the Multi-Objective GFlowNets code. Default H: the
     largest giving at most 1000 vectors (H = 999 for two objectives).
     """
     if m < 2:
@@ -150,9 +151,10 @@ def r2_indicator(
     on objectives scaled to [0, 1] between the ideal point z* (default: the best value of each
     objective over the points) and the hypervolume reference point (default: :func:`default_reference`),
     with W the simplex lattice of :func:`weight_lattice`. Brockhoff, Wagner and Trautmann 2012, "On the
-    properties of the R2 indicator", GECCO, Eq. 2 (R2 with the Tchebycheff utility); reported next to
-    the hypervolume by Jain et al. 2023, "Multi-Objective GFlowNets", ICML, Sec. 5. With two objectives
-    and a dense lattice it converges to the exact R2 (Schaepermeier and Kerschke 2025).
+    properties of the R2 indicator", GECCO (R2 with the Tchebycheff utility and an ideal point);
+    reported next to the hypervolume by Jain et al. 2023, "Multi-Objective GFlowNets", ICML (their
+    code divides the sum by the Frobenius norm of W instead of |W|). With two objectives and a dense
+    lattice it converges to the exact R2 (Schaepermeier and Kerschke 2025; ``moocore.r2_exact``).
     Returns ``{"value", "ideal", "reference", "weights"}`` (ideal and reference in original senses).
     """
     F = as_minimised(values, senses)
@@ -184,7 +186,7 @@ def knee_point(values: np.ndarray, senses: Sequence[str], mask: np.ndarray | Non
     Normal-Boundary Intersection", Struct. Optim. 18, and the knee is the point that maximises the
     signed distance (a . f - 1) / ||a|| towards the ideal point (with two objectives: the distance to the
     line through the two extreme points; Deb and Gupta 2011, "Understanding knee points in bicriteria
-    problems", Sec. 3). When the extremes do not span a hyperplane (repeated extremes), the plane
+    problems and their implications as preferred solution principles", Eng. Optim. 43). When the extremes do not span a hyperplane (repeated extremes), the plane
     sum_j f_j = 1 is used. Ties go to the lowest index.
     """
     F = -as_minimised(values, senses)  # maximisation form

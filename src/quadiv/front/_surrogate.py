@@ -1,8 +1,8 @@
 """Quadratic surrogate fronts (MAP): model each objective as a quadratic in the knobs, predict the front.
 
 Li, Zhang, Bu, Wang, He, Fu, Wu, Bian, Chen and Bengio, "MAP: Low-compute Model Merging with Amortized
-Pareto Fronts via Quadratic Approximation", ICLR 2025 (arXiv:2406.07529), Sec. 3: each metric M_n of
-the knob vector c is approximated by
+Pareto Fronts via Quadratic Approximation", ICLR 2025 (arXiv:2406.07529), method section: each metric
+M_n of the knob vector c is approximated by
 
     M~_n(c) = 1/2 c^T A_n c + b_n^T c + e_n,
 
@@ -22,7 +22,7 @@ import numpy as np
 from quadiv.errors import UsageError
 from quadiv.front._pareto import pareto_mask
 
-DENSE_POINTS = 101  # dense grid per knob when the surrogate predicts a front
+DENSE_POINTS = 101  # values per knob of the dense grid on which the surrogate front is predicted
 
 
 class QuadraticSurrogate:
@@ -99,9 +99,8 @@ def fit_report(knobs: np.ndarray, targets: np.ndarray, knob_names: Sequence[str]
                     for j, name in enumerate(names)}}
 
 
-def dense_grid(low: np.ndarray, high: np.ndarray, levels: Sequence[np.ndarray] | None = None) -> np.ndarray:
-    """Every combination of DENSE_POINTS values per knob between ``low`` and ``high`` (or the given levels)."""
-    axes = levels if levels is not None else [np.linspace(lo, hi, DENSE_POINTS) for lo, hi in zip(low, high)]
+def dense_grid(axes: Sequence[np.ndarray]) -> np.ndarray:
+    """Every combination of the values on each knob's axis, one row per knob vector."""
     mesh = np.meshgrid(*axes, indexing="ij")
     return np.column_stack([m.ravel() for m in mesh])
 

@@ -23,8 +23,9 @@ import pyarrow as pa
 
 from quadiv.errors import InputError, UsageError
 from quadiv.front._pareto import hypervolume, knee_point, pareto_mask, parse_objectives, r2_indicator
-from quadiv.front._surrogate import adaptive_evaluations, dense_grid, fit_report, n_basis
+from quadiv.front._surrogate import DENSE_POINTS, adaptive_evaluations, dense_grid, fit_report, n_basis
 from quadiv.measure._suite import Sample, compute, default_metrics, parse_metrics
+from quadiv.measure._suite import _metric as metric_input
 from quadiv.select import SELECTORS, get_selector
 from quadiv.select._knn import unit_rows
 
@@ -33,6 +34,8 @@ DEFAULT_OBJECTIVES = {"quality_mean": "max", "vendi": "max"}
 DEFAULT_TRADEOFFS = "0:1:11"
 GROUP_METRICS = ("worst_group_quality", "group_p20_quality", "group_gini_quality", "harmony_quality")
 _TOKEN_METRICS = ("distinct_", "ead", "ngram_diversity")
+_NEEDS = {"texts": "texts (--field)", "quality": "quality scores (--quality-field)",
+          "Xq": "quality scores (--quality-field)"}
 
 
 def parse_grid(spec: str | Sequence[float]) -> np.ndarray:
@@ -129,14 +132,14 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
     names = parse_metrics(metrics) if metrics is not None else default_metrics(
         embeddings=True, texts=texts is not None, quality=quality is not None)
     spread = groups is not None and quality is not None
-    names += [o for o in objectives if o not in names and not (spread and o in GROUP_METRICS)]
-    parse_metrics(names)
-    have = {"texts": texts is not None, "quality": quality is not None}
-    for name in names:
-        if name in GROUP_METRICS or name.startswith("worst_group"):
-            raise UsageError(f"objective '{name}' needs groups and quality (--group-field and --quality-field)")
-        compute([name], Sample(X[:2], None if not have["texts"] else list(texts[:2]),
-                               None if quality is None else np.asarray(quality[:2], dtype=np.float64)))
+    for name in objectives:
+        if name in GROUP_METRICS and not spread:
+            raise UsageError(f"objective '{name}' needs groups and quality scores (--group-field, --quality-field)")
+    names += [o for o in objectives if o not in names and o not in GROUP_METRICS]
+    have = {"X": True, "texts": texts is not None, "quality": quality is not None, "Xq": quality is not None}
+    for name in parse_metrics(names):
+        if not have[metric_input(name)[0]]:
+            raise UsageError(f"metric '{name}' needs {_NEEDS[metric_input(name)[0]]}, which this run does not have")
     quality = None if quality is None else np.asarray(quality, dtype=np.float64)
     sample = Sample(X, None if texts is None else list(texts), quality, seed=seed)
     if texts is not None and any(m.startswith(_TOKEN_METRICS) for m in names):
@@ -168,20 +171,21 @@ def sweep(
 ) -> tuple[list[dict], dict]:
     """Every method at every (tradeoff, budget), or at ``budget_evals`` settings chosen by the surrogate.
 
-    Returns the points and, per method, the quadratic-surrogate report (MAP; see
+    Returns the points and a list of per-method quadratic-surrogate reports (MAP; see
     :mod:`quadiv.front._surrogate`): with ``budget_evals`` the adaptive run's out-of-sample agreement
-    and predicted front, else the fit of the grid's measurements (in-sample R^2, leave-one-out error).
+    and predicted front, else the fit of the grid's measurements (in-sample R^2, leave-one-out error;
+    only when the grid has more settings than the quadratic has coefficients).
     """
     knob_names = ["tradeoff", "budget"] if len(budgets) > 1 else ["tradeoff"]
     grid = np.array(list(itertools.product(tradeoffs, budgets)), dtype=np.float64)[:, :len(knob_names)]
     single_budget = budgets[0]
-    points, report = [], {}
+    points, report = [], []
     for method in methods:
         selector = _selector(method, (method_params or {}).get(method))
 
         def evaluate(knobs: np.ndarray, method=method, selector=selector) -> dict:
             t = float(knobs[0])
-            b = int(round(knobs[1])) if len(knobs) > 1 else single_budget
+            b = round(float(knobs[1])) if len(knobs) > 1 else single_budget
             chosen = selector.select(data.X, b, data.quality, t, data.groups, seed).indices
             metrics = data.measure(chosen)
             points.append({"method": method, "params": {"tradeoff": round(t, 12), "budget": b}, "metrics": metrics})
@@ -191,22 +195,23 @@ def sweep(
 
         if budget_evals is None:
             done = [(knobs, evaluate(knobs)) for knobs in grid]
-            report[method] = _grid_report(done, knob_names, objectives)
+            fit = _grid_report(done, knob_names, objectives)
+            if fit is not None:
+                report.append({"method": method, **fit})
         else:
-            levels = [np.linspace(tradeoffs.min(), tradeoffs.max(), 101)] + (
+            axes = [np.linspace(tradeoffs.min(), tradeoffs.max(), DENSE_POINTS)] + (
                 [np.asarray(budgets, dtype=np.float64)] if len(budgets) > 1 else [])
-            _, adaptive = adaptive_evaluations(evaluate, grid, dense_grid(None, None, levels), objectives,
-                                               budget_evals)
+            _, adaptive = adaptive_evaluations(evaluate, grid, dense_grid(axes), objectives, budget_evals)
             adaptive["predicted_front"] = [{"params": _knob_params(k, knob_names, single_budget), "metrics": m}
                                            for k, m in adaptive["predicted_front"]]
-            report[method] = {"knobs": knob_names, **adaptive}
+            report.append({"method": method, "knobs": knob_names, **adaptive})
     return points, report
 
 
 def _knob_params(knobs: np.ndarray, names: Sequence[str], budget: int) -> dict:
     params = {"tradeoff": round(float(knobs[0]), 12), "budget": budget}
     if len(names) > 1:
-        params["budget"] = int(round(knobs[1]))
+        params["budget"] = round(float(knobs[1]))
     return params
 
 
@@ -242,7 +247,8 @@ def front(
 
     Each (method, tradeoff, budget) is selected with ``quadiv.select`` and measured with ``measure``'s
     metrics (``metrics`` or its defaults, plus the objectives). Result: :func:`build_front`'s dict plus
-    ``"methods"``, ``"tradeoffs"``, ``"budgets"``, ``"metrics"`` and ``"surrogate"`` (per method).
+    ``"methods"``, ``"tradeoffs"``, ``"budget"`` (a list when several), ``"metrics"`` and ``"surrogate"``
+    (a list of per-method fits).
     ``budget_evals`` = K evaluates K settings per method chosen by the quadratic surrogate instead of
     the whole grid.
     """
@@ -261,8 +267,8 @@ def front(
     points, surrogate = sweep(data, budgets, methods, grid, objectives, seed=seed, method_params=method_params,
                               budget_evals=budget_evals, progress=progress)
     result = build_front(points, objectives, reference)
-    result.update({"methods": methods, "tradeoffs": grid.tolist(), "budgets": budgets, "metrics": data.metrics,
-                   "surrogate": surrogate})
+    result.update({"methods": methods, "tradeoffs": grid.tolist(), "budget": budgets[0] if len(budgets) == 1
+                   else budgets, "metrics": data.metrics, "surrogate": surrogate})
     return result
 
 

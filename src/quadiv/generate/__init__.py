@@ -12,6 +12,19 @@ so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resu
 - :func:`get_strategy`, :func:`register_strategy`, :class:`Strategy`, :class:`Sampling`.
 - :func:`run_generation`, :class:`GenerationResult`, :class:`Journal`.
 """
+# Importing a backend or strategy module registers what it defines.
+from quadiv.generate import (  # noqa: F401
+    _aggregate,
+    _diverse_beam,
+    _divse,
+    _negative,
+    _novelty,
+    _plan,
+    _steer,
+    _transformers,
+    _verbalized,
+    _vllm,
+)
 from quadiv.generate._base import (
     BACKENDS,
     STRATEGIES,

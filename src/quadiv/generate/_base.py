@@ -10,8 +10,9 @@ Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Protocol, Sequence, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from quadiv.errors import UsageError
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from quadiv._cli_common import JSON, QUIET, SEED, console, finite, fmt, progress
+from quadiv._cli_common import JSON, QUIET, SEED, console, finite, fmt, parse_params, progress
 from quadiv.errors import UsageError
 
 
@@ -56,20 +56,6 @@ def generate_command(
         _print(report)
 
 
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """NAME=VALUE pairs; a value is parsed as JSON when it can be (numbers, lists, null), else kept as text."""
-    params = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--param expects NAME=VALUE, got '{pair}'")
-        try:
-            params[name.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            params[name.replace("-", "_")] = value
-    return params
-
-
 def _backend(name: str, model: str, **options: Any):
     """The backend, given the options its factory takes; --base-url for one that takes none is an error."""
     from quadiv.generate import BACKENDS, get_backend
@@ -100,8 +86,9 @@ def _print(report: dict) -> None:
     from rich.table import Table
 
     usage = report["usage"]
-    table = Table(title=f"{report['output']}: {report['rows']} rows ({report['prompts']} prompts x {report['n']}), "
-                        f"{report['strategy']} on {report['backend']}:{report['model']}")
+    print(f"{report['output']}: {report['rows']} rows ({report['prompts']} prompts x {report['n']}), "
+          f"{report['strategy']} on {report['backend']}:{report['model']}")
+    table = Table()
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right")
     rate = report["generated"] / report["seconds"] if report["seconds"] > 0 else float("nan")

@@ -45,11 +45,11 @@ class Journal:
             good_bytes, header, rows = _read(path)
             if header is not None:
                 _check_settings(path, header, settings)
-                handle = open(path, "r+b")
+                handle = open(path, "r+b")  # noqa: SIM115 (kept open across appends)
                 handle.truncate(good_bytes)
                 handle.seek(good_bytes)
                 return cls(path, handle, set(rows), sync_rows, sync_seconds)
-        handle = open(path, "wb")
+        handle = open(path, "wb")  # noqa: SIM115 (kept open across appends)
         handle.write(_line({"journal": _MAGIC, "settings": settings}))
         handle.flush()
         os.fsync(handle.fileno())

@@ -42,7 +42,8 @@ class NoveltyFilter(Strategy):
                              f"'{on_exhausted}'")
         self._inner = strategy
         self._texts = load_texts(avoid_texts, field)
-        self.threshold, self.max_retries, self.embedder, self.on_exhausted = threshold, max_retries, embedder, on_exhausted
+        self.threshold, self.max_retries = threshold, max_retries
+        self.embedder, self.on_exhausted = embedder, on_exhausted
         self.avoid = describe_avoid(avoid_texts, self._texts)
         self._embed = embed_fn or default_embed(embedder)
         self._avoid_vecs: np.ndarray | None = None

@@ -92,15 +92,15 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         """The completions of each request; its calls run on up to ``concurrency`` connections."""
         caps = self.capabilities
-        calls = [(r, self._payload(r, n, seed, caps)) for r in requests for n, seed in self._split(r, caps)]
+        calls = [(i, self._payload(r, n, seed, caps)) for i, r in enumerate(requests) for n, seed in self._split(r, caps)]
         if len(calls) == 1:
             answers = [self._complete(calls[0][1])]
         else:
             answers = list(self._fanout.map(lambda call: self._complete(call[1]), calls))
-        out: dict[int, list[Completion]] = {id(r): [] for r in requests}
-        for (request, _), completions in zip(calls, answers):
-            out[id(request)].extend(completions)
-        return [out[id(r)] for r in requests]
+        out: list[list[Completion]] = [[] for _ in requests]
+        for (index, _), completions in zip(calls, answers):
+            out[index].extend(completions)
+        return out
 
     def close(self) -> None:
         """Stop retrying, close the connections and the fan-out threads."""

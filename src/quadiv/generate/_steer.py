@@ -22,7 +22,9 @@ there; an OpenAI-compatible server cannot run it either (GENERATION.md sec. 2(f)
 from __future__ import annotations
 
 import random
-from typing import Any, Sequence
+import threading
+from collections.abc import Sequence
+from typing import Any
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
@@ -74,6 +76,7 @@ class _Context:
 
     def __init__(self, model: Any, pad_token_id: int):
         self.model, self.pad = model, pad_token_id
+        self.extra = {"logits_to_keep": 1} if accepts(model, "logits_to_keep") else {}
         self.cache = self.mask = self.position = None
 
     def start(self, contexts: list[list[int]]) -> Any:
@@ -94,10 +97,9 @@ class _Context:
     def _forward(self, ids: Any, positions: Any) -> Any:
         torch = import_torch()
         device = self.model.device
-        extra = {"logits_to_keep": 1} if accepts(self.model, "logits_to_keep") else {}
         with torch.no_grad():
             out = self.model(input_ids=ids.to(device), attention_mask=self.mask.to(device),
-                             position_ids=positions.to(device), cache=self.cache, use_cache=True, **extra)
+                             position_ids=positions.to(device), cache=self.cache, use_cache=True, **self.extra)
         self.cache = out.cache
         return torch.log_softmax(out.logits[:, -1].float(), -1)
 
@@ -118,7 +120,8 @@ class Steer(Strategy):
     ``num_negatives`` m examples form each sample's negative context; a sample drawn while P is empty
     has no η-term (its row records ``negatives: 0``). ``batch_size`` samples are drawn in parallel:
     1 (the default, as the reference) lets every sample see all earlier ones in P.
-    Rows: ``text``, ``finish_reason``, ``negatives`` (m used), ``pool_size`` (|P| when drawn).
+    Rows: ``text``, ``finish_reason``, ``negatives`` (m used), ``pool_size`` (|P| when drawn); the
+    recorded parameters hold ``num_examples``, not the examples.
     """
 
     name = "steer"
@@ -140,9 +143,19 @@ class Steer(Strategy):
         self.batch_size, self.raw_prompt = batch_size, raw_prompt
         self._base_ref, self._base_model = base, None
         self._pool = [str(e) for e in examples]
+        self.num_examples = len(self._pool)
+        self._lock = threading.Lock()
 
     def run(self, backend: Backend, prompt: str, n: int, seed: int) -> list[dict[str, Any]]:
-        """``n`` STEER samples for ``prompt``, drawn ``batch_size`` at a time; the pool grows as they finish."""
+        """``n`` STEER samples for ``prompt``, drawn ``batch_size`` at a time; the pool grows as they finish.
+
+        Runs for different prompts are serialised (they share the pool); which prompt reaches the pool
+        first follows the runner's order, so only a run with concurrency 1 repeats exactly.
+        """
+        with self._lock:
+            return self._run(backend, prompt, n, seed)
+
+    def _run(self, backend: Backend, prompt: str, n: int, seed: int) -> list[dict[str, Any]]:
         lm, tok = _model_access(backend)
         if self._base_model is None and self._base_ref is not None and self.gamma != 0:
             self._base_model = backend.companion(self._base_ref)

@@ -9,15 +9,18 @@ Beyond :class:`~quadiv.generate._base.Backend`, strategies that need model acces
 ``logits_hook``, ``multi_model_step``) use ``lm``, ``tokenizer``, :meth:`encode`, :meth:`companion` and
 ``GenRequest.extra["logits_processors"]`` (a list of ``(input_ids, scores) -> scores`` callables that
 ``generate`` hands to ``model.generate(logits_processor=...)``; such a request runs as one batch).
+Calls are serialised by ``lock`` (one model, one device); code that drives ``lm`` directly holds it.
 """
 from __future__ import annotations
 
 import inspect
+import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenRequest
+from quadiv.generate._base import Completion, GenRequest, register_backend
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring",
@@ -39,6 +42,7 @@ class TransformersBackend:
 
     ``device`` defaults to CUDA when available (a preloaded model stays where it is); ``dtype`` is
     passed to ``from_pretrained`` ("auto" keeps the checkpoint's); ``batch_size`` caps rows per call.
+    ``usage()`` counts requests and prompt/completion tokens.
     """
 
     name = "transformers"
@@ -49,6 +53,8 @@ class TransformersBackend:
         if batch_size < 1:
             raise UsageError(f"batch_size must be >= 1, got {batch_size}")
         self.device, self.dtype, self.batch_size = device, dtype, batch_size
+        self.lock = threading.RLock()
+        self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
         if isinstance(model, (str, Path)):
             self.model, self._lm, self._tok = str(model), None, tokenizer
         else:
@@ -117,8 +123,22 @@ class TransformersBackend:
             raise UsageError("the prompt encodes to no tokens; give a non-empty prompt")
         return list(ids)
 
+    def usage(self) -> dict[str, int]:
+        """Requests generated and the prompt/completion tokens they used."""
+        with self.lock:
+            return dict(self._usage)
+
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         """Per request, its ``n`` completions, in request order."""
+        with self.lock:
+            results = self._generate(requests)
+            self._usage["requests"] += len(requests)
+            for c in (c for r in results for c in r):
+                self._usage["prompt_tokens"] += c.extras["prompt_tokens"]
+                self._usage["completion_tokens"] += c.extras["completion_tokens"]
+        return results
+
+    def _generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         torch = import_torch()
         results: list[list[Completion]] = [[] for _ in requests]
         for group in _plan(requests):
@@ -152,8 +172,8 @@ class TransformersBackend:
         return [self._completion(req, row, j, len(prompts[j]), eos, pad_id, logp) for j, row in enumerate(new)]
 
     def _generate_kwargs(self, req: GenRequest, pad_id: int) -> dict[str, Any]:
-        kwargs: dict[str, Any] = dict(max_new_tokens=req.max_tokens, pad_token_id=pad_id,
-                                      return_dict_in_generate=True, output_logits=req.logprobs is not None)
+        kwargs: dict[str, Any] = {"max_new_tokens": req.max_tokens, "pad_token_id": pad_id,
+                                  "return_dict_in_generate": True, "output_logits": req.logprobs is not None}
         if req.temperature > 0:
             kwargs.update(do_sample=True, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k or 0)
             if req.min_p:
@@ -203,8 +223,9 @@ class TransformersBackend:
         pairs = [(self.encode(r), list(self.tokenizer(c, add_special_tokens=False).input_ids))
                  for r, c in zip(requests, continuations)]
         out: list[list[float]] = []
-        for start in range(0, len(pairs), self.batch_size):
-            out.extend(self._score_rows(pairs[start:start + self.batch_size], torch))
+        with self.lock:
+            for start in range(0, len(pairs), self.batch_size):
+                out.extend(self._score_rows(pairs[start:start + self.batch_size], torch))
         return out
 
     def _score_rows(self, pairs: list[tuple[list[int], list[int]]], torch: Any) -> list[list[float]]:
@@ -240,6 +261,9 @@ class StopStrings:
         texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
         done = [any(s in text for s in self.stops) for text in texts]
         return input_ids.new_tensor(done, dtype=bool)
+
+
+register_backend("transformers", TransformersBackend)
 
 
 def _plan(requests: Sequence[GenRequest]) -> list[list[int]]:

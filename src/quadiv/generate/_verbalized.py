@@ -47,7 +47,7 @@ def chat(backend: Backend, conversations: Sequence[Messages], *, seeds: Sequence
     return replies
 
 
-_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n?(.*?)```", re.S)
+_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n?(.*?)```", re.DOTALL)
 _BULLET = re.compile(r"^\s*(?:\d{1,3}\s*[.):]|[-*\u2022]|\(\d{1,3}\))\s+(.*)$")
 
 
@@ -96,20 +96,20 @@ def parse_list(text: str) -> list[str]:
 
 _TEXT_KEYS = ("text", "response", "content", "answer", "output")
 _WEIGHT_KEYS = ("probability", "prob", "weight", "likelihood", "confidence", "p")
-_XML_ITEM = re.compile(r"<response>(.*?)(?:</response>|(?=<response>)|$)", re.S | re.I)
-_XML_TEXT = re.compile(r"<text>(.*?)(?:</text>|(?=<probability>)|$)", re.S | re.I)
-_XML_PROB = re.compile(r"<probability>\s*(.*?)\s*(?:</probability>|$)", re.S | re.I)
+_XML_ITEM = re.compile(r"<response>(.*?)(?:</response>|(?=<response>)|$)", re.DOTALL | re.IGNORECASE)
+_XML_TEXT = re.compile(r"<text>(.*?)(?:</text>|(?=<probability>)|$)", re.DOTALL | re.IGNORECASE)
+_XML_PROB = re.compile(r"<probability>\s*(.*?)\s*(?:</probability>|$)", re.DOTALL | re.IGNORECASE)
 _NUMBER = r"(-?\d+(?:\.\d*)?|-?\.\d+)\s*(%?)"
 _LABEL = r"(?:probability|prob|p|weight|likelihood|confidence)"
-_WEIGHT_AT_END = [re.compile(p, re.I) for p in (
+_WEIGHT_AT_END = [re.compile(p, re.IGNORECASE) for p in (
     r"\(\s*(?:" + _LABEL + r"\s*[:=]?\s*)?" + _NUMBER + r"\s*\)\s*$",      # "text (probability: 0.3)"
     r"\[\s*(?:" + _LABEL + r"\s*[:=]?\s*)?" + _NUMBER + r"\s*\]\s*$",      # "text [35%]"
     r"[\s,;|\-\u2013\u2014]\s*" + _LABEL + r"\s*[:=]\s*" + _NUMBER + r"\s*$",  # "text, probability = 0.3"
     r"\s[|\-\u2013\u2014:]\s*" + _NUMBER + r"\s*$",                            # "text - 0.3", "text: 35%"
 )]
 _WEIGHT_AT_START = re.compile(r"^[(\[]\s*(?:" + _LABEL + r"\s*[:=]?\s*)?" + _NUMBER + r"\s*[)\]]\s*[:\-]?\s*",
-                              re.I)                                                    # "[0.3] text"
-_LABELLED_LINE = re.compile(r"^\s*[(\[]?\s*" + _LABEL + r"\s*[:=]\s*" + _NUMBER + r"\s*[)\]]?\s*$", re.I)
+                              re.IGNORECASE)                                                    # "[0.3] text"
+_LABELLED_LINE = re.compile(r"^\s*[(\[]?\s*" + _LABEL + r"\s*[:=]\s*" + _NUMBER + r"\s*[)\]]?\s*$", re.IGNORECASE)
 
 
 def parse_candidates(reply: str) -> list[tuple[str, Any]]:
@@ -341,12 +341,12 @@ class VerbalizedSampling(Strategy):
     def _ask(self, backend: Backend, prompt: str, seeds: list[int]) -> list[list[tuple[str, Any]]]:
         """One list of (text, raw weight) per call (a call is a whole conversation for ``multi``)."""
         extra = {"response_format": self._schema()} if "structured_output" in backend.capabilities else None
-        options = dict(temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, extra=extra)
+        options = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                   "extra": extra}
         if self.variant != "multi":
-            convs = [[{"role": "system", "content": self.system_prompt()}, {"role": "user", "content": prompt}]] * len(seeds)
+            convs = [self._messages(prompt)] * len(seeds)
             return [parse_candidates(r[0]) for r in chat(backend, convs, seeds=seeds, **options)]
-        convs = [[{"role": "system", "content": self.system_prompt()}, {"role": "user", "content": prompt}]
-                 for _ in seeds]
+        convs = [self._messages(prompt) for _ in seeds]
         items: list[list[tuple[str, Any]]] = [[] for _ in seeds]
         for turn, count in enumerate(self._turn_sizes()):
             if turn:
@@ -357,6 +357,9 @@ class VerbalizedSampling(Strategy):
                 conv.append({"role": "assistant", "content": reply[0]})
                 found += parse_candidates(reply[0])
         return items
+
+    def _messages(self, prompt: str) -> Messages:
+        return [{"role": "system", "content": self.system_prompt()}, {"role": "user", "content": prompt}]
 
     def _turn_sizes(self) -> list[int]:
         return [min(self.k_turn, self.k - start) for start in range(0, self.k, self.k_turn)]
@@ -393,4 +396,5 @@ class VerbalizedSampling(Strategy):
         if self.variant == "cot":
             props = {"reasoning": {"type": "string"}, **props}
         return {"type": "json_schema", "json_schema": {
-            "name": "verbalized_sampling", "schema": {"type": "object", "properties": props, "required": list(props)}}}
+            "name": "verbalized_sampling",
+            "schema": {"type": "object", "properties": props, "required": list(props)}}}

@@ -297,7 +297,7 @@ function drawMap(M) {
       fill: on ? PALETTE[1] : "#9aa4ad", "fill-opacity": on ? 0.9 : 0.45, "data-i": i});
   });
   hover(marks, function (i) {
-    return [M.label ? M.label[i] : "point " + i, chosen[i] ? "chosen" : "not chosen"];
+    return [M.names ? M.names[M.label[i]] : "point " + i, chosen[i] ? "chosen" : "not chosen"];
   });
   var entries = [{color: "#9aa4ad", text: "not chosen (" + (idx.length - count) + ")"}];
   if (M.chosen) entries.push({color: PALETTE[1], text: "chosen (" + count + ")"});

@@ -171,7 +171,7 @@ def _front(result: Mapping) -> dict:
             raise InputError(f"objective {name!r} has direction {direction!r}; expected 'max' or 'min'")
     points = [_point(i, p) for i, p in enumerate(_need(result, "points", "front", list))]
     knee = result.get("knee")
-    if knee is not None and not (isinstance(knee, int) and 0 <= knee < len(points)):
+    if knee is not None and (isinstance(knee, bool) or not isinstance(knee, int) or not 0 <= knee < len(points)):
         raise InputError(f"'knee' must index one of the {len(points)} points; got {knee!r}")
     hv = result.get("hypervolume")
     return {"objectives": [{"name": str(n), "direction": d} for n, d in objectives.items()],
@@ -283,6 +283,7 @@ def _finite(values: Sequence[float], name: str) -> np.ndarray:
 # The 2-D map and the row samples.
 
 def _map(given: Mapping | None) -> dict | None:
+    """Coordinates rounded to 4 digits of their range, chosen as 0/1, labels as indices into "names"."""
     if given is None:
         return None
     if not isinstance(given, Mapping) or "x" not in given or "y" not in given:
@@ -292,12 +293,26 @@ def _map(given: Mapping | None) -> dict | None:
     for key in ("y", "chosen", "label"):
         if key in given and len(given[key]) != n:
             raise UsageError(f"rows['map']['{key}'] has {len(given[key])} values; 'x' has {n}")
-    out = {"x": [_number(v) for v in given["x"]], "y": [_number(v) for v in given["y"]]}
+    if not n:
+        return None
+    out = {"x": _rounded(given["x"]), "y": _rounded(given["y"])}
     if "chosen" in given:
-        out["chosen"] = [bool(v) for v in given["chosen"]]
+        out["chosen"] = [int(bool(v)) for v in given["chosen"]]
     if "label" in given:
-        out["label"] = [str(v) for v in given["label"]]
-    return out if n else None
+        names, index = np.unique(np.asarray([str(v) for v in given["label"]]), return_inverse=True)
+        out["names"], out["label"] = names.tolist(), index.reshape(-1).tolist()
+    return out
+
+
+def _rounded(values: Sequence[float]) -> list:
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise UsageError("rows['map'] coordinates must be numbers") from None
+    finite = arr[np.isfinite(arr)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    digits = 3 - int(np.floor(np.log10(top))) if top > 0 else 0
+    return [v if math.isfinite(v) else None for v in np.round(arr, digits).tolist()]
 
 
 def _samples(chosen: Sequence[Mapping] | None, rejected: Sequence[Mapping] | None) -> list | None:

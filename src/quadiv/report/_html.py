@@ -11,9 +11,9 @@ from quadiv.report._escape import script_json
 
 CHARTS = ("front", "groups", "hist", "map")
 _SECTIONS = {
-    "front": ("Pareto front", "Points on the front have a dark outline and are joined by the dashed line; the red "
-              "ring marks the knee. Rest the pointer on a point for its method and parameters; click it for "
-              "all its numbers.", 460),
+    "front": ("Pareto front", ("Points on the front have a dark outline and are joined by the dashed line; the "
+                               "red ring marks the knee. Rest the pointer on a point for its method and "
+                               "parameters; click it for all its numbers."), 460),
     "groups": ("Quality by group", "Mean per group; the worst group is outlined in red.", 400),
     "hist": ("Quality distribution", "Share of items per quality bin; dashed lines mark the means.", 340),
     "map": ("Embedding map", "The first two principal components of the embeddings.", 480),
@@ -36,8 +36,8 @@ def render_page(data: dict) -> str:
         f"<title>{escape(title)}</title>",
         '<link rel="icon" href="data:,">',
         f"<style>{STYLE}</style></head><body>",
-        f"<header><h1>{escape(title)}</h1><p>{escape(data['title'])} &middot; quadiv {escape(__version__)}</p>"
-        "</header><main>",
+        (f"<header><h1>{escape(title)}</h1><p>{escape(data['title'])} &middot; quadiv {escape(__version__)}</p>"
+         "</header><main>"),
         '<noscript><p class="note">The charts need JavaScript; the tables below do not.</p></noscript>',
         _summary(data),
         *(_chart_section(key, data) for key in charts),

@@ -1,0 +1,180 @@
+"""`quadiv generate` through a Typer app: output rows, JSON report, errors, --measure, and kill + --resume."""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import typer
+from conftest import sample_words
+from typer.testing import CliRunner
+
+from quadiv.errors import UsageError
+from quadiv.generate import BACKENDS, journal_path
+from quadiv.generate._cli import generate_command
+
+# What cli.py will do: register the command on the real app and run its main (errors -> one line, exit 2).
+SCRIPT = """
+from quadiv import cli
+from quadiv.generate._cli import generate_command
+cli.app.command("generate")(generate_command)
+cli.main()
+"""
+
+
+def app() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    app.command("generate")(generate_command)
+    return app
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app(), ["generate", *map(str, args)])
+
+
+@pytest.fixture
+def prompts_file(tmp_path):
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(6)))
+    return path
+
+
+def read_rows(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_json_report_and_rows(fake_openai, prompts_file, tmp_path):
+    _, url = fake_openai()
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts_file, "--backend", "openai", "--model", "m", "--base-url", url, "--n", 2, "--seed", 4,
+                    "--param", "temperature=0.5", "--param", "max-tokens=64", "-o", out, "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("rows", "prompts", "n", "strategy", "backend", "model", "generated")} == {
+        "rows": 12, "prompts": 6, "n": 2, "strategy": "sampling", "backend": "openai", "model": "m", "generated": 12}
+    assert report["params"]["temperature"] == 0.5 and report["usage"]["requests"] >= 6
+    rows = read_rows(out)
+    assert [r["id"] for r in rows[:3]] == ["q0/0", "q0/1", "q1/0"]
+    assert rows[3]["text"] == " ".join(sample_words("question 1", 4, 1, 64))
+    assert "metrics" not in report and not journal_path(out).exists()
+
+
+def test_text_prompts_and_the_human_summary(fake_openai, tmp_path):
+    _, url = fake_openai(n_mode="ignore")
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\n\ntwo\n")
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts, "-b", "openai", "-m", "m", "--base-url", url, "-n", 2, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.stdout and "generated now" in result.stdout
+    assert [r["id"] for r in read_rows(out)] == ["1/0", "1/1", "3/0", "3/1"]
+
+
+def test_measure_reports_the_metrics_of_the_outputs(fake_openai, prompts_file, tmp_path, monkeypatch):
+    from quadiv.measure import measure
+
+    def fake_embed(texts, embedder="static", **options):
+        assert embedder == "static"
+        vectors = np.array([[hash(w) % 97 for w in t.split()[:4]] + [0] * (4 - len(t.split()[:4])) for t in texts],
+                           dtype=np.float32) + 1
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    monkeypatch.setattr(importlib.import_module("quadiv.embed"), "embed", fake_embed)
+    _, url = fake_openai()
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-n", 3, "-o", out, "--measure", "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]
+    rows = read_rows(out)
+    texts = [r["text"] for r in rows]
+    expected = measure(fake_embed(texts), texts, input_ids=np.array([r["prompt_id"] for r in rows], dtype=object))
+    assert metrics == pytest.approx(expected["metrics"], nan_ok=True)
+    assert {"per_input_vendi", "across_input_vendi", "per_input_distinct_2", "vendi"} <= set(metrics)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--backend", "nope"], "unknown backend 'nope'; choose one of: .*openai"),
+    (["--backend", "openai", "--strategy", "nope"], "unknown strategy 'nope'"),
+    (["--backend", "openai", "--param", "temperature"], "NAME=VALUE"),
+    (["--backend", "openai", "--param", "temperature=-1"], "temperature >= 0"),
+    (["--backend", "local-test", "--base-url", "http://x"], "--base-url is for --backend openai"),
+])
+def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
+    monkeypatch.setitem(BACKENDS, "local-test", lambda model, concurrency=1: None)
+    result = invoke(prompts_file, "-m", "m", "-o", tmp_path / "o.jsonl", *args)
+    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+
+
+def test_a_leftover_journal_needs_resume(fake_openai, prompts_file, tmp_path):
+    _, url = fake_openai()
+    out = tmp_path / "out.jsonl"
+    journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n')
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-o", out)
+    assert isinstance(result.exception, UsageError) and "--resume" in str(result.exception)
+
+
+def run_cli(tmp_path, *args: str, **popen) -> subprocess.Popen:
+    script = tmp_path / "quadiv_cli.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "OPENAI_API_KEY": "sk-secret-test-key"}
+    return subprocess.Popen([sys.executable, str(script), "generate", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def test_a_refusal_is_one_line_and_exit_code_2(fake_openai, prompts_file, tmp_path):
+    _, url = fake_openai(api_key="sk-other")
+    proc = run_cli(tmp_path, prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-o", tmp_path / "o.jsonl")
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("error: ") and "401" in stderr and "'m'" in stderr
+    assert "sk-secret-test-key" not in stderr
+
+
+def test_killed_run_resumes_to_exactly_every_row_once(fake_openai, tmp_path):
+    """20% HTTP 500 and 10% stalls; SIGKILL after ~2 s (or a third of the rows); --resume ends with every row once."""
+    server, url = fake_openai(fail_rate=0.2, stall_rate=0.1, latency=0.05, seed=1)
+    prompts, n = 40, 3
+    path = tmp_path / "prompts.txt"
+    path.write_text("".join(f"write about topic {i}\n" for i in range(prompts)))
+    out = tmp_path / "out.jsonl"
+    args = [path, "-b", "openai", "-m", "m", "--base-url", url, "-n", n, "--seed", 9, "--concurrency", 4,
+            "--timeout", 0.5, "-o", out, "--quiet", "--json"]
+    first = run_cli(tmp_path, *args)
+    started = time.monotonic()
+    while _row_lines(journal_path(out)) < 1 or (time.monotonic() - started < 2
+                                                and _row_lines(journal_path(out)) < prompts * n // 3):
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not out.exists()
+    done_before = _row_lines(journal_path(out))
+    assert 1 <= done_before < prompts * n
+
+    second = run_cli(tmp_path, *args, "--resume")
+    stdout, stderr = second.communicate(timeout=60)
+    assert second.returncode == 0, stderr
+    report = json.loads(stdout)
+    rows = read_rows(out)
+    keys = [(r["prompt_id"], r["sample"]) for r in rows]
+    assert keys == [(p, s) for p in range(1, prompts + 1) for s in range(n)]
+    assert all(r["text"].strip() for r in rows)
+    assert [r["text"] for r in rows] == [" ".join(sample_words(f"write about topic {p - 1}", 9, s, 512))
+                                         for p, s in keys]
+    assert report["resumed"] == done_before and report["resumed"] + report["generated"] == prompts * n
+    assert {500} <= set(server.statuses) and not journal_path(out).exists()
+
+
+def _row_lines(path) -> int:
+    """Complete row lines in a journal (the header and a torn last line not counted)."""
+    if not path.exists():
+        return 0
+    return max(0, path.read_bytes().count(b"\n") - 1)

@@ -1,0 +1,158 @@
+"""The page in headless Chromium with no network: charts are drawn and hostile text stays text.
+
+Needs Debian's `chromium` package (apt-get install -y chromium); fails, never skips, without it.
+Deselect with -m "not browser". QUADIV_CHROMIUM may name another Chromium binary.
+"""
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from quadiv.report import build_report
+
+pytestmark = pytest.mark.browser
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict, parent=None):
+        self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
+
+    def walk(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.walk()
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def find(self, tag=None, **attrs):
+        return [n for n in self.walk() if (tag is None or n.tag == tag)
+                and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+
+    def by_id(self, ident):
+        found = self.find(id=ident)
+        assert len(found) == 1, f"expected one element #{ident}, found {len(found)}"
+        return found[0]
+
+
+class DomParser(HTMLParser):
+    """A tree of the serialised DOM that Chromium dumps (text is unescaped)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = self.current = Node("#document", {})
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs), self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Node(tag, dict(attrs), self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def _chromium() -> str:
+    binary = os.environ.get("QUADIV_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.fail("headless Chromium is needed for the report browser tests: apt-get install -y chromium "
+                    "(Debian), or set QUADIV_CHROMIUM, or deselect them with -m 'not browser'", pytrace=False)
+    return binary
+
+
+def _dump(path, tmp) -> Node:
+    """Open `path` in headless Chromium (no network) and parse the DOM after the page's script ran."""
+    cmd = [_chromium(), *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--dump-dom", path.as_uri()]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "HOME": str(tmp)})
+    assert done.returncode == 0 and "<html" in done.stdout, f"chromium failed: {done.stderr[-2000:]}"
+    parser = DomParser()
+    parser.feed(done.stdout)
+    return parser.root
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, sample):
+    """The front report with every panel, and the measure report, as rendered DOM trees."""
+    tmp = tmp_path_factory.mktemp("browser")
+    inputs = {"front": (sample.front(), sample.rows()), "measure": (sample.measure(), None)}
+    out = {}
+    for kind, (result, rows) in inputs.items():
+        build_report(result, tmp / f"{kind}.html", kind=kind, rows=rows)
+        out[kind] = (_dump(tmp / f"{kind}.html", tmp), result, rows)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["front", "measure"])
+def test_no_payload_ran_and_no_element_was_injected(pages, kind):
+    dom = pages[kind][0]
+    assert [n.text() for n in dom.find("title") if n.parent.tag == "head"] == [f"quadiv {kind} report"]
+    tags = {n.tag for n in dom.walk()}
+    assert not tags & {"quadiv-pwned", "img", "iframe", "object", "embed"}
+    assert not [n for n in dom.walk() if any(name.startswith("on") for name in n.attrs)]
+    scripts = dom.find("script")
+    assert len(scripts) == 2 and scripts[0].attrs == {"type": "application/json", "id": "data"}
+    assert not dom.find("p", **{"class": "error"}), [n.text() for n in dom.find("p", **{"class": "error"})]
+
+
+def test_front_charts_have_their_marks(pages):
+    dom, result, rows = pages["front"]
+    chart = dom.by_id("front-chart")
+    plotted = [p for p in result["points"] if all(isinstance(p["metrics"][k], float) and p["metrics"][k] == p["metrics"][k]
+                                                  for k in ("vendi", "quality_mean"))]
+    circles = [c for c in chart.find("circle") if "pt" in c.attrs.get("class", "").split()]
+    assert len(circles) == len(plotted) == len(result["points"]) - 1
+    assert sum("pareto" in c.attrs["class"] for c in circles) == sum(p["pareto"] for p in plotted)
+    assert len(chart.find("circle", **{"class": "knee"})) == 1
+    assert len(chart.find("polyline", **{"class": "front-line"})) == 1
+    series = rows["groups"]["quality"]
+    bars = dom.by_id("groups-chart").find("rect")
+    assert len(bars) == sum(v is not None for values in series.values() for v in values)
+    assert len(dom.by_id("hist-chart").find("rect")) > 5
+    assert len(dom.by_id("map-chart").find("circle")) == len(rows["map"]["x"])
+
+
+def test_measure_group_bars_and_worst_group(pages):
+    dom, result, _ = pages["measure"]
+    bars = dom.by_id("groups-chart").find("rect")
+    assert len(bars) == len(result["groups"])
+    worst = [b for b in bars if "worst" in b.attrs["class"].split()]
+    assert len(worst) == 1
+    labels = [t.text() for t in dom.by_id("groups-chart").find("title")]
+    assert labels == list(result["groups"])
+
+
+def test_hostile_text_shows_as_text(pages, sample):
+    dom, _result, _ = pages["front"]
+    details = dom.by_id("front-details").text()  # the knee, selected on load by the script
+    assert sample.payloads[1] in details and sample.payloads[3] in details
+    hover = [t.text() for t in dom.by_id("front-chart").find("title")]
+    assert any(t.startswith(sample.payloads[0]) for t in hover)
+    assert any(t.startswith(sample.payloads[2]) for t in hover)
+    legend = dom.by_id("front-legend").text()
+    assert sample.payloads[0] in legend and sample.payloads[2] in legend
+    group_labels = [t.text() for t in dom.by_id("groups-chart").find("title")]
+    assert sample.payloads[1] in group_labels and sample.payloads[2] in group_labels
+    cells = [td.text() for td in dom.by_id("samples-section").find("td")]
+    for payload in sample.payloads:
+        assert payload in cells
+    measure = pages["measure"][0]
+    assert sample.payloads[0] in measure.by_id("groups-section").text()
+    assert sample.payloads[1] in measure.by_id("summary").text()
