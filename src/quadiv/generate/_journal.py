@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from quadiv.errors import InputError, UsageError
+from quadiv.io._write import sync_directory
 
 _MAGIC = "quadiv-generate-journal"
 
@@ -53,7 +54,7 @@ class Journal:
         handle.write(_line({"journal": _MAGIC, "settings": settings}))
         handle.flush()
         os.fsync(handle.fileno())
-        _sync_directory(path.parent)
+        sync_directory(path.parent)
         return cls(path, handle, set(), sync_rows, sync_seconds)
 
     def append(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -89,7 +90,7 @@ class Journal:
         """Close and delete the journal (after the output was written)."""
         self.close()
         self.path.unlink()
-        _sync_directory(self.path.parent)
+        sync_directory(self.path.parent)
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -138,14 +139,3 @@ def _check_settings(path: Path, recorded: dict[str, Any], settings: dict[str, An
         shown = ", ".join(f"{k}: {recorded.get(k)!r} then, {settings.get(k)!r} now" for k in changed)
         raise UsageError(f"{path} was written by a run with other settings ({shown}); resume with the same "
                          "prompts, strategy, parameters, model, n and seed, or delete the journal to start again")
-
-
-def _sync_directory(directory: Path) -> None:
-    """fsync the directory so a created or removed file survives a crash (POSIX only)."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -52,7 +52,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _sync_directory(target.parent)
+    sync_directory(target.parent)
 
 
 def write(table: pa.Table, path: str | os.PathLike) -> None:
@@ -140,7 +140,7 @@ def _permissions(target: Path) -> int:
     return 0o666 & ~umask
 
 
-def _sync_directory(directory: Path) -> None:
+def sync_directory(directory: Path) -> None:
     """fsync the directory so the rename itself survives a crash (POSIX only)."""
     if os.name != "posix":
         return

@@ -1,12 +1,11 @@
 """`measure`: the whole metric report of a set of items, overall and per group, from arrays."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from quadiv.measure import _groups, _reference, _structure, _suite, _vendi
-from quadiv.measure import _lexical
+from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
 
 
 def measure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.measure._arrays import finite_matrix
 
 # Candidates per point taken from faiss before the exact re-ranking: k + 1 + _EXTRA_CANDIDATES (or all).
 _EXTRA_CANDIDATES = 16
@@ -35,8 +36,8 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, *, batch_size: int = 40
     The real x fake comparisons run over blocks of `batch_size` fake rows, so memory is
     O(batch_size * N) (about 12 * batch_size * N bytes) rather than O(N * M).
     """
-    real_x = _matrix(real, "real")
-    fake_x = _matrix(fake, "fake")
+    real_x = finite_matrix(real, "real")
+    fake_x = finite_matrix(fake, "fake")
     _check_args(real_x, fake_x, k, batch_size)
     real_sq = np.einsum("ij,ij->i", real_x, real_x)
     fake_sq = np.einsum("ij,ij->i", fake_x, fake_x)
@@ -64,22 +65,6 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, *, batch_size: int = 40
         "density": density_hits / (k * n_fake),
         "coverage": float(covered.mean()),
     }
-
-
-def _matrix(x: np.ndarray, name: str) -> np.ndarray:
-    """A 2-D float64 copy of `x`; NaN or inf raises UsageError naming the row."""
-    arr = np.asarray(x)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise UsageError(f"{name} must be a non-empty 2-D array (n, d); got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise UsageError(f"{name} must hold numbers; got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise UsageError(f"{name}[{row}, {col}] is {arr[row, col]}; embeddings must be finite "
-                         "(drop or re-embed that row)")
-    return arr
 
 
 def _check_args(real_x: np.ndarray, fake_x: np.ndarray, k: int, batch_size: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Sequence
 import numpy as np
 
 from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.measure._arrays import finite_matrix
 
 Metric = Callable[[np.ndarray], float]
 
@@ -43,7 +44,7 @@ def cluster_entropy(X: np.ndarray, k: int | None = None, *, seed: int = 0, niter
     result. Default k: `default_k(n)`.
     Returns {"cluster_entropy": H, "cluster_entropy_norm": H_norm, "k": k}.
     """
-    data = _matrix(X, "X")
+    data = finite_matrix(X, "X", np.float32)
     n = data.shape[0]
     if n < 2:
         raise UsageError(f"cluster_entropy needs at least 2 rows; got {n}")
@@ -112,21 +113,6 @@ def across_input_diversity(input_ids: Sequence[Hashable] | np.ndarray, metric: M
         raise UsageError(f"fewer than min_outputs={min_outputs} inputs; across-input diversity needs "
                          "outputs for several inputs")
     return float(np.mean(values))
-
-
-def _matrix(x: np.ndarray, name: str) -> np.ndarray:
-    """A 2-D float32 C-contiguous copy of `x`; NaN or inf raises UsageError naming the row."""
-    arr = np.asarray(x)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise UsageError(f"{name} must be a non-empty 2-D array (n, d); got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise UsageError(f"{name} must hold numbers; got dtype {arr.dtype}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise UsageError(f"{name}[{row}, {col}] is {arr[row, col]}; embeddings must be finite "
-                         "(drop or re-embed that row)")
-    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def _kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:

@@ -6,9 +6,9 @@ quality of one set of items). Vendi of every order shares one eigen-decompositio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Sample:
         tokenize = _lexical.bleu_tokenizer()
         return [tokenize(text) for text in self.texts]
 
-    def subset(self, idx: np.ndarray) -> "Sample":
+    def subset(self, idx: np.ndarray) -> Sample:
         """The items ``idx`` as a new Sample, reusing the tokens already computed here."""
         part = Sample(None if self.X is None else np.asarray(self.X[idx]),
                       None if self.texts is None else [self.texts[i] for i in idx],
