@@ -106,11 +106,32 @@ def test_measure_reports_the_metrics_of_the_outputs(fake_openai, prompts_file, t
     (["--backend", "openai", "--param", "temperature"], "NAME=VALUE"),
     (["--backend", "openai", "--param", "temperature=-1"], "temperature >= 0"),
     (["--backend", "local-test", "--base-url", "http://x"], "--base-url is for --backend openai"),
+    (["--backend", "openai", "--avoid", "pool.jsonl"], "--avoid needs --novelty"),
 ])
 def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
     monkeypatch.setitem(BACKENDS, "local-test", lambda model, concurrency=1: None)
     result = invoke(prompts_file, "-m", "m", "-o", tmp_path / "o.jsonl", *args)
     assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+
+
+def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(
+        fake_openai, prompts_file, tmp_path, monkeypatch):
+    def word_embed(texts, embedder="static", **options):  # bag of the first word: same first word = cosine 1
+        vectors = np.array([[float(t.split()[0] == w) for w in ("alpha", "beta")] + [1e-3] for t in texts])
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    monkeypatch.setattr(importlib.import_module("quadiv.embed"), "embed", word_embed)
+    _, url = fake_openai()
+    avoid = tmp_path / "avoid.jsonl"
+    avoid.write_text(json.dumps({"output": "alpha"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-n", 2, "-o", out,
+                    "--novelty", 0.5, "--avoid", avoid, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["strategy"] == "novelty" and report["params"]["novelty"]["threshold"] == 0.5
+    rows = read_rows(out)
+    assert len(rows) == 12 and all("max_similarity" in r and "retries" in r for r in rows)
 
 
 def test_a_leftover_journal_needs_resume(fake_openai, prompts_file, tmp_path):

@@ -11,6 +11,7 @@ so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resu
 - :func:`get_backend`, :func:`register_backend`, :class:`OpenAIBackend`.
 - :func:`get_strategy`, :func:`register_strategy`, :class:`Strategy`, :class:`Sampling`.
 - :func:`run_generation`, :class:`GenerationResult`, :class:`Journal`.
+- :class:`NoveltyFilter`: wraps any strategy; rejects outputs too similar to a pool or earlier outputs.
 """
 # Importing a backend or strategy module registers what it defines.
 from quadiv.generate import (  # noqa: F401
@@ -39,6 +40,7 @@ from quadiv.generate._base import (
     register_strategy,
 )
 from quadiv.generate._journal import Journal, journal_path
+from quadiv.generate._novelty import NoveltyFilter
 from quadiv.generate._openai import BackendRequestError, OpenAIBackend
 from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
 from quadiv.generate._runner import GenerationError, GenerationResult, run_generation
@@ -46,7 +48,7 @@ from quadiv.generate._sampling import Sampling
 
 __all__ = [
     "BACKENDS", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
-    "GenerationResult", "Journal", "OpenAIBackend", "Prompt", "Sampling", "Strategy", "chat_messages",
+    "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Prompt", "Sampling", "Strategy", "chat_messages",
     "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
     "register_strategy", "run_generation",
 ]

@@ -27,6 +27,11 @@ def generate_command(
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds before an HTTP request is retried."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run recorded in OUT.journal."),
     measure: bool = typer.Option(False, "--measure", help="Report diversity metrics of the outputs."),
+    novelty: float | None = typer.Option(
+        None, "--novelty", help="Reject an output whose cosine similarity to --avoid or earlier outputs exceeds T."),
+    avoid: Path | None = typer.Option(
+        None, "--avoid", help="Existing pool (any format) whose texts outputs should differ from (with --novelty)."),
+    avoid_field: str = typer.Option("output", "--avoid-field", help="Text column of --avoid."),
     as_json: bool = JSON,
     quiet: bool = QUIET,
 ) -> None:
@@ -34,6 +39,12 @@ def generate_command(
     from quadiv.generate import get_strategy, load_prompts, run_generation
 
     chosen = get_strategy(strategy, **parse_params(param))
+    if novelty is not None:
+        from quadiv.generate import NoveltyFilter
+
+        chosen = NoveltyFilter(chosen, novelty, avoid_texts=None if avoid is None else str(avoid), field=avoid_field)
+    elif avoid is not None:
+        raise UsageError("--avoid needs --novelty T (or pass it to the negative strategy: --param avoid=FILE)")
     items = load_prompts(prompts, field)
     model_backend = _backend(backend, model, base_url=base_url, concurrency=concurrency, timeout=timeout)
     try:
