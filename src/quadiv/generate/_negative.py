@@ -9,7 +9,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
-from quadiv.generate._verbalized import chat, sub_seed
+from quadiv.generate._prompting import chat, sub_seed
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 Avoid = Sequence[str] | str | os.PathLike | None

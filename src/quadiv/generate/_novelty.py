@@ -8,7 +8,7 @@ import numpy as np
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy
 from quadiv.generate._negative import Avoid, EmbedFn, default_embed, describe_avoid, load_texts, unit_rows
-from quadiv.generate._verbalized import sub_seed
+from quadiv.generate._prompting import sub_seed
 
 _ON_EXHAUSTED = ("keep", "error")
 
