@@ -1,1 +1,0 @@
-"""quadiv.quality"""
