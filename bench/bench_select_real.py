@@ -5,6 +5,8 @@ the default `static` embedder; each method picks --budget rows at each tradeoff.
 the median of 5 random selections, the baseline the issue asks every method to beat at t = 0.5.
 
     python bench/bench_select_real.py [--budget 400] [--methods facility-location,dpp,mmr,cluster]
+
+A method may carry parameters: `facility-location:weighting=inverse-density`.
 """
 from __future__ import annotations
 
@@ -32,18 +34,20 @@ def main() -> None:
     table = io.read(str(args.data))
     X = embed(io.render_texts(table, "output"), embedder="static")
     quality = io.float_column(table, "quality")
-    rand = [X_idx for X_idx in (select(X, args.budget, method="random", seed=s).indices for s in range(5))]
+    rand = [select(X, args.budget, method="random", seed=s).indices for s in range(5)]
     rand_q = float(np.median([quality[i].mean() for i in rand]))
     rand_v = float(np.median([vendi(X[i]) for i in rand]))
-    print(f"| method | tradeoff | quality_mean | vendi | seconds | beats random median on both |")
+    print("| method | tradeoff | quality_mean | vendi | seconds | beats random median on both |")
     print("|---|---|---|---|---|---|")
-    for method in args.methods.split(","):
+    for spec in args.methods.split(","):
+        method, _, param_text = spec.partition(":")
+        params = dict(pair.split("=", 1) for pair in param_text.split(";") if pair)
         for t in (float(x) for x in args.tradeoffs.split(",")):
             start = time.perf_counter()
-            idx = select(X, args.budget, method=method, quality=quality, tradeoff=t, seed=0).indices
+            idx = select(X, args.budget, method=method, quality=quality, tradeoff=t, seed=0, **params).indices
             seconds = time.perf_counter() - start
             q, v = float(quality[idx].mean()), vendi(X[idx])
-            print(f"| {method} | {t:g} | {q:.4f} | {v:.2f} | {seconds:.2f} | {q > rand_q and v > rand_v} |")
+            print(f"| {spec} | {t:g} | {q:.4f} | {v:.2f} | {seconds:.2f} | {q > rand_q and v > rand_v} |")
     print(f"| random (median of 5) | - | {rand_q:.4f} | {rand_v:.2f} | - | - |")
     print(f"| whole pool ({table.num_rows}) | - | {quality.mean():.4f} | {vendi(X):.2f} | - | - |")
 

@@ -143,3 +143,159 @@ def test_knn_ivf_recall_and_padding():
     assert recall >= 0.9
     assert np.all(np.diff(sim, axis=1) <= 1e-6)
     assert np.all((approx >= 0) | ~np.isfinite(sim))
+
+
+# weighted facility location: w_i = 1 / rho_i, rho_i = mean s(i, j) over the n_density nearest others
+
+# 8 copies of a = e1, b with s(a, b) = 0.1 and c with s(a, c) = 0.05, s(b, c) = 0.005
+CLUSTER = np.array([[1.0, 0.0, 0.0]] * 8 + [[np.sqrt(0.1), np.sqrt(0.9), 0.0],
+                                            [np.sqrt(0.05), 0.0, np.sqrt(0.95)]], dtype=np.float32)
+
+
+def naive_weighted_greedy(X, budget, q, t, n_density):
+    """Brute force: weights from the full similarity matrix, every gain as f(S + j) - f(S)."""
+    C = X.astype(np.float64) @ X.T.astype(np.float64)
+    S = C * C
+    n = len(X)
+    rho = np.empty(n)
+    for i in range(n):
+        others = np.delete(np.arange(n), i)
+        nearest = others[np.argsort(-C[i, others], kind="stable")[:n_density]]
+        rho[i] = S[i, nearest].mean()
+    w = np.where(rho > 0, 1.0 / np.where(rho > 0, rho, 1.0), 0.0)
+    qn = (q - q.min()) / (q.max() - q.min())
+
+    def f(sel):
+        return (1 - t) * (w @ S[:, sel].max(axis=1)) / w.sum() + t * qn[sel].sum() / budget
+
+    picks, gains = [], []
+    for _ in range(budget):
+        base = f(picks) if picks else 0.0
+        cand = [j for j in range(n) if j not in picks]
+        g = np.array([f(picks + [j]) - base for j in cand])
+        picks.append(cand[int(np.argmax(g))])
+        gains.append(float(g.max()))
+    return np.array(picks), np.array(gains), w
+
+
+def test_inverse_density_weights_by_hand():
+    # n_density = 2: rho(a) = 1 (its copies), rho(b) = 0.1, rho(c) = 0.05 (two copies of a each)
+    np.testing.assert_allclose(fl._density_weights(CLUSTER, 2), [1.0] * 8 + [10.0, 20.0], rtol=1e-5)
+    nbr, sim = knn_graph(CLUSTER, 10, method="exact")
+    np.testing.assert_allclose(fl._inverse(fl._neighbour_density(nbr, sim, np.arange(10), 2)),
+                               [1.0] * 8 + [10.0, 20.0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_hand_worked_uniform_vs_inverse_density(mode):
+    # uniform (x10): a 8 + 0.1 + 0.05 = 8.15, b 0.8 + 1 + 0.005, c 0.4 + 0.005 + 1 -> a (index 0);
+    #   then b 0.9, c 0.95 -> c; then b 0.9 -> [0, 9, 8]
+    uniform = FacilityLocation(mode=mode, n_neighbors=10).select(CLUSTER, 3, tradeoff=0.0)
+    assert uniform.indices.tolist() == [0, 9, 8]
+    np.testing.assert_allclose(uniform.gains, [0.815, 0.095, 0.09], atol=1e-6)
+    # inverse density, w = (1 x 8, 10, 20), W = 38 (x38): a 8 + 1 + 1 = 10, b 0.8 + 10 + 0.1 = 10.9,
+    #   c 0.4 + 0.05 + 20 = 20.45 -> c; then a 7.6 + 0.95 = 8.55, b 0.4 + 9.95 = 10.35 -> b; then a 7.2
+    weighted = FacilityLocation(mode=mode, n_neighbors=10, weighting="inverse-density", n_density=2)
+    sel = weighted.select(CLUSTER, 3, tradeoff=0.0)
+    assert sel.indices.tolist() == [9, 8, 0]
+    np.testing.assert_allclose(sel.gains, np.array([20.45, 10.35, 7.2]) / 38, atol=1e-6)
+    np.testing.assert_allclose(sel.objective, 1.0, atol=1e-6)
+    assert sel.params["weighting"] == "inverse-density" and sel.params["n_density"] == 2
+
+
+def test_uniform_weighting_is_the_default_objective():
+    X = mixture(500, 32, n_clusters=20, spread=2.0, seed=1)
+    q = np.random.default_rng(14).random(500)
+    default = FacilityLocation(mode="dense").select(X, 40, quality=q, tradeoff=0.3)
+    uniform = FacilityLocation(mode="dense", weighting="uniform").select(X, 40, quality=q, tradeoff=0.3)
+    np.testing.assert_array_equal(default.indices, uniform.indices)
+    np.testing.assert_array_equal(default.gains, uniform.gains)
+    assert default.objective == uniform.objective
+    assert facility_location_objective(X, default.indices, q, 0.3, weighting="uniform") == pytest.approx(
+        facility_location_objective(X, default.indices, q, 0.3))
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3])
+def test_dense_inverse_density_equals_naive_greedy(t):
+    X = mixture(60, 6, n_clusters=4, spread=1.5, seed=15)
+    q = np.random.default_rng(16).random(60)
+    picks, gains, w = naive_weighted_greedy(X, 12, q, t, n_density=10)
+    np.testing.assert_allclose(fl._density_weights(X, 10), w, rtol=1e-4)
+    sel = FacilityLocation(mode="dense", weighting="inverse-density").select(X, 12, quality=q, tradeoff=t)
+    np.testing.assert_array_equal(sel.indices, picks)
+    np.testing.assert_allclose(sel.gains, gains, rtol=1e-4, atol=1e-7)
+    exact = facility_location_objective(X, sel.indices, q, t, weighting="inverse-density")
+    np.testing.assert_allclose(exact, gains.sum(), rtol=1e-5)
+    np.testing.assert_allclose(sel.objective, exact, rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_inverse_density_greedy_properties(mode, monkeypatch):
+    X = mixture(1200, 24, n_clusters=15, spread=1.5, seed=2)
+    q = np.random.default_rng(3).gamma(2.0, size=1200)
+    sel = FacilityLocation(mode=mode, n_neighbors=16, weighting="inverse-density").select(
+        X, 60, quality=q, tradeoff=0.3)
+    assert len(set(sel.indices.tolist())) == 60
+    assert np.all(np.diff(sel.gains) <= 1e-12)
+    np.testing.assert_allclose(np.sum(sel.gains), sel.objective, rtol=1e-6)
+    if mode == "dense":
+        monkeypatch.setattr(fl, "_STORED_SIM_BYTES", 0)  # weighted rows recomputed on the fly
+        again = FacilityLocation(mode=mode, weighting="inverse-density").select(
+            X, 60, quality=q, tradeoff=0.3)
+        np.testing.assert_array_equal(sel.indices, again.indices)
+
+
+@pytest.mark.parametrize("knn", ["exact", "ivf"])
+def test_inverse_density_sparse_objective_close_to_dense(knn):
+    X = mixture(3000, 48, n_clusters=60, spread=1.0, seed=7)
+    dense = FacilityLocation(mode="dense", weighting="inverse-density").select(X, 100, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", knn=knn, n_neighbors=32, weighting="inverse-density").select(
+        X, 100, tradeoff=0.0)
+    exact_of_sparse = facility_location_objective(X, sparse.indices, weighting="inverse-density")
+    if knn == "exact":  # same densities as dense mode: the graph objective is a lower bound
+        assert sparse.objective <= exact_of_sparse + 1e-6
+    assert exact_of_sparse >= 0.98 * dense.objective
+
+
+def test_full_graph_sparse_equals_dense_weighted():
+    X = unit_rows(np.abs(mixture(300, 12, n_clusters=5, spread=1.0, seed=6)))
+    dense = FacilityLocation(mode="dense", weighting="inverse-density").select(X, 25, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", n_neighbors=300, knn="exact",
+                              weighting="inverse-density").select(X, 25, tradeoff=0.0)
+    np.testing.assert_array_equal(dense.indices, sparse.indices)
+    np.testing.assert_allclose(dense.objective, sparse.objective, rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_zero_rows_get_weight_zero(mode):
+    X = unit_rows(np.abs(mixture(200, 8, n_clusters=4, spread=1.0, seed=17)))  # cosines >= 0
+    padded = np.vstack([X, np.zeros((3, 8), dtype=np.float32)])
+    w = fl._density_weights(padded, 10)
+    assert np.all(w[200:] == 0) and np.all(w[:200] > 0)
+    np.testing.assert_allclose(w[:200], fl._density_weights(X, 10), rtol=1e-5)
+    one = FacilityLocation(mode=mode, n_neighbors=16, weighting="inverse-density")
+    sel, ref = one.select(padded, 20, tradeoff=0.0), one.select(X, 20, tradeoff=0.0)
+    np.testing.assert_array_equal(sel.indices, ref.indices)
+    np.testing.assert_allclose(sel.objective, ref.objective, rtol=1e-5)
+
+
+def test_weighted_cache_reused_and_consistent():
+    X = mixture(400, 16, n_clusters=8, spread=1.0, seed=18)
+    q = np.random.default_rng(19).random(400)
+    cache = {}
+    for weighting in ("uniform", "inverse-density", "uniform"):
+        cached = FacilityLocation(mode="dense", weighting=weighting, cache=cache).select(X, 20, q, 0.2)
+        fresh = FacilityLocation(mode="dense", weighting=weighting).select(X, 20, q, 0.2)
+        np.testing.assert_array_equal(cached.indices, fresh.indices)
+    assert ("dense",) in cache and ("dense", 10) in cache and ("density", 10) in cache
+
+
+def test_weighting_errors():
+    with pytest.raises(UsageError, match="weighting"):
+        FacilityLocation(weighting="density")
+    with pytest.raises(UsageError, match="n_density"):
+        FacilityLocation(weighting="inverse-density", n_density=0)
+    with pytest.raises(UsageError, match="weighting"):
+        facility_location_objective(TRIANGLE, [0], weighting="inverse")
+    with pytest.raises(UsageError):
+        get_selector("facility-location", weighting="idf")

@@ -1,4 +1,4 @@
-"""Quality-augmented, optionally weighted facility location: exact greedy (dense) or kNN-graph greedy (sparse).
+"""Quality-augmented, optionally weighted facility location: exact greedy (dense) or kNN-graph greedy.
 
 Objective, for a selection S of the budget k out of n items with unit rows x_i, unit quality
 q~ = :func:`unit_quality` (min-max to [0, 1]) and item weights w_i >= 0:
@@ -24,10 +24,10 @@ distance 1 - c into the similarity 1 - (1 - (1 - (1 - c))^2) = c^2).
 - "inverse-density": w_i = 1 / rho_i with rho_i = (1/m) sum_{j in N_m(i)} s(i, j), the mean similarity
   of i to its m = ``n_density`` (10) nearest other items (largest x_i . x_j); items with rho_i = 0
   (zero rows, e.g. empty texts) get w_i = 0. Every region then weighs about the same whatever the
-  number of items in it, so f covers the *space* (Vendi 41.7 at t = 0 on the same data). Facility
-  location with non-negative per-item weights is the weighted facility location of Krause and Golovin
-  2014 ("Submodular Function Maximization", in Tractability, Sec. 1.1); the inverse-density weights
-  are quadiv's choice, measured on the data above.
+  number of items in it, so f covers the *space* (Vendi 41.7 at t = 0 on the same data). Weighting the
+  items is the (weighted) facility location of Krause and Golovin 2014 ("Submodular Function
+  Maximization", in Tractability: Practical Approaches to Hard Problems) with benefits
+  M_ij = w_i s(i, j) >= 0; the inverse-density weights are quadiv's choice, measured on the data above.
 
 With any w >= 0 the coverage term is monotone submodular and adding the modular quality term keeps it
 so (the relevance + diversity form of Lin and Bilmes 2011, "A Class of Submodular Functions for
@@ -76,7 +76,8 @@ class FacilityLocation(Selector):
     ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense for
     n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
     sparse graph; ``seed`` only reaches the IVF k-means. ``weighting``: "uniform" (apricot's objective)
-    or "inverse-density" (w_i = 1 / rho_i over the ``n_density`` nearest other items). ``cache``: a dict
+    or "inverse-density" (w_i = 1 / rho_i over the ``n_density`` nearest other items; in sparse mode at
+    most the n_neighbors - 1 of the graph). ``cache``: a dict
     the caller keeps for one embedding matrix, in which the n x n similarities (dense) or the kNN graph
     (sparse), and the item weights, are stored on the first call and reused by later calls (a sweep over
     tradeoffs builds them once).
@@ -100,10 +101,10 @@ class FacilityLocation(Selector):
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         weighted = self.weighting == "inverse-density"
         if dense:
-            w = self._cached(X, ("density", self.n_density), lambda: _density_weights(X, self.n_density)) \
-                if weighted else None
-            key = ("dense", self.n_density) if weighted else ("dense",)
-            sim_rows = self._cached(X, key, lambda: _similarity_rows(X, w))
+            w = self._cached(X, ("density", self.n_density),
+                             lambda: _density_weights(X, self.n_density)) if weighted else None
+            sim_rows = self._cached(X, ("dense", self.n_density) if weighted else ("dense",),
+                                    lambda: _similarity_rows(X, w))
             indices, gains, cover = _dense_greedy(X, budget, q, tradeoff, sim_rows, w)
             params = {"mode": "dense"}
         else:
@@ -157,7 +158,8 @@ def facility_location_objective(
     k = len(indices) if budget is None else int(budget)
     q = unit_quality(None if quality is None else np.asarray(quality, dtype=np.float64), n)
     ground = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    w = _density_weights(X, int(n_density), ground) if weighting == "inverse-density" else np.ones(ground.size)
+    weighted = weighting == "inverse-density"
+    w = _density_weights(X, int(n_density), ground) if weighted else np.ones(ground.size)
     chosen = X[indices]
     total = 0.0
     for lo in range(0, ground.size, _ROW_BLOCK):
