@@ -248,6 +248,45 @@ def _print_select(report: dict) -> None:
 
 
 @app.command()
+def dedup(
+    input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the kept rows (format by extension)."),
+    minhash: float | None = typer.Option(
+        None, "--minhash", help="Also drop near-duplicates: MinHash-LSH Jaccard threshold, e.g. 0.8."),
+    semantic: float | None = typer.Option(
+        None, "--semantic", help="Also drop semantic duplicates (SemDeDup): cosine threshold, e.g. 0.95."),
+    field: str | None = FIELD,
+    quality_field: str | None = QUALITY,
+    embedder: str = EMBEDDER,
+    embeddings: Path | None = EMBEDDINGS,
+    embedding_field: str | None = EMB_FIELD,
+    base_url: str | None = BASE_URL,
+    seed: int = SEED,
+    as_json: bool = JSON,
+    quiet: bool = QUIET,
+) -> None:
+    """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
+    from quadiv.io import write
+    from quadiv.select import dedup as run_dedup
+
+    _check_output(output, input)
+    pool = load_pool(input, field, None, quality_field, (embedding_field,))
+    X = None
+    if semantic is not None:
+        X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    quality = pool.floats(quality_field) if quality_field else None
+    result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic, seed=seed)
+    write(pool.take(result.keep), str(output))
+    summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())
+        console(80).print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed})",
+                          highlight=False)
+
+
+@app.command()
 def methods() -> None:
     """List the selection methods and their parameters."""
     import inspect

@@ -65,3 +65,16 @@ def test_select_writes_chosen_rows_in_order(small_pool, tmp_path: Path):
     expected = select(X, 25, method="dpp", quality=np.array(source.column("quality").to_pylist()), tradeoff=0.5)
     assert ids == [source.column("id")[int(i)].as_py() for i in expected.indices]
     assert report["metrics"]["after"]["vendi"] == pytest.approx(vendi(X[expected.indices]), rel=1e-6)
+
+
+def test_dedup_keeps_the_best_of_each_duplicate_group(tmp_path: Path):
+    rows = [{"id": "a", "text": "The cat sat on the mat.", "q": 0.2},
+            {"id": "b", "text": "the  cat sat on the mat.", "q": 0.9},  # same text once normalised
+            {"id": "c", "text": "A completely different sentence here.", "q": 0.1},
+            {"id": "d", "text": "The cat sat on the mat.", "q": 0.5}]
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "kept.csv"
+    summary = json.loads(run("dedup", str(path), "-q", "q", "-o", str(out), "--json").stdout)
+    assert summary == {"n": 4, "kept": 2, "removed": {"exact": 2}, "output": str(out)}
+    assert sorted(io.read(str(out)).column("id").to_pylist()) == ["b", "c"]
