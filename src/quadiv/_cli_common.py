@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 
 from quadiv.errors import UsageError
@@ -25,6 +26,8 @@ BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatib
 SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
 JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
 QUIET = typer.Option(False, "--quiet", help="No progress bar.")
+QUALITY_MISSING = typer.Option(
+    "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
 REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")
 PNG = typer.Option(None, "--png", help="Also write PNG figures into this folder.")
 
@@ -117,3 +120,23 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name.replace("-", "_")] = value
     return params
+
+
+def pool_quality(pool, X, quality_field: str | None, missing: str):
+    """(pool, X, quality): quality as float64; missing values are an error, drop their rows, or get the min."""
+    from quadiv._pool import Pool
+
+    if missing not in ("error", "drop", "min"):
+        raise UsageError(f"--quality-missing must be error, drop or min, got '{missing}'")
+    if quality_field is None:
+        return pool, X, None
+    if missing == "error":
+        return pool, X, pool.floats(quality_field)
+    quality = pool.floats(quality_field, allow_nan=True)
+    known = ~np.isnan(quality)
+    if not known.any():
+        raise UsageError(f"{pool.path}: every '{quality_field}' value is missing; nothing to score")
+    if missing == "min":
+        return pool, X, np.where(known, quality, quality[known].min())
+    keep = np.flatnonzero(known)
+    return Pool(pool.take(keep), pool.path, pool.field), np.asarray(X[keep]), quality[keep]

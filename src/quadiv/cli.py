@@ -20,6 +20,7 @@ from quadiv._cli_common import (
     JSON,
     PNG,
     QUALITY,
+    QUALITY_MISSING,
     QUIET,
     REPORT,
     SEED,
@@ -30,6 +31,7 @@ from quadiv._cli_common import (
     load_embeddings_for,
     load_pool,
     parse_params,
+    pool_quality,
     progress,
 )
 from quadiv.errors import QuadivError, UsageError
@@ -66,6 +68,7 @@ def measure(
     field: str | None = FIELD,
     group_field: str | None = GROUP,
     quality_field: str | None = QUALITY,
+    quality_missing: str = QUALITY_MISSING,
     input_field: str | None = typer.Option(
         None, "--input-field", help="Column naming the input (prompt) of each output: per-input diversity."),
     embedder: str = EMBEDDER,
@@ -89,8 +92,8 @@ def measure(
     names = parse_metrics(metrics)
     pool = load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
     texts = pool.texts if pool.field is not None else None
-    quality = pool.floats(quality_field) if quality_field else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None
     ref_X = None
@@ -147,6 +150,7 @@ def select(
     field: str | None = FIELD,
     group_field: str | None = GROUP,
     quality_field: str | None = QUALITY,
+    quality_missing: str = QUALITY_MISSING,
     embedder: str = EMBEDDER,
     embeddings: Path | None = EMBEDDINGS,
     embedding_field: str | None = EMB_FIELD,
@@ -165,10 +169,10 @@ def select(
     _check_output(output, input)
     selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
-    n = len(pool)
-    budget = _budget(budget, fraction, n)
+    _budget(budget, fraction, len(pool))  # fail before embedding anything
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    quality = pool.floats(quality_field) if quality_field else None
+    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    budget = _budget(budget, fraction, len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None
     result = selector.select(X, budget, quality, tradeoff, groups, seed)
@@ -205,12 +209,16 @@ def _select_metrics(embeddings: bool, texts: bool, quality: bool) -> list[str]:
 
 
 def _budget(budget: int | None, fraction: float | None, n: int) -> int:
+    """The number of rows to choose from --budget or --fraction of n rows, checked against n."""
+    from quadiv.select._base import check_budget
+
     if (budget is None) == (fraction is None):
         raise UsageError("give exactly one of --budget N or --fraction F")
     if fraction is not None:
         if not 0 < fraction <= 1:
             raise UsageError(f"--fraction must lie in (0, 1], got {fraction}")
         return max(1, round(fraction * n))
+    check_budget(budget, n)
     return budget
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 from quadiv.errors import InputError, UsageError
 from quadiv.io._formats import missing_field
 
-_MISSING_FIX = "drop those rows, fill them in, or say how to treat missing values (e.g. --quality-missing)"
+_MISSING_FIX = "drop those rows, fill them in, or for quality pass --quality-missing drop|min"
 
 
 def render_texts(table: pa.Table, field: str, *, path: str | None = None) -> list[str]:
