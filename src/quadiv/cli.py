@@ -130,10 +130,10 @@ def _print_measure(result: dict, source: str) -> None:
     table.add_column("metric", no_wrap=True)
     table.add_column(f"all\nn={result['n']}", justify="right")
     for label in groups:
-        table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold")
+        table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold", min_width=9)
     for name, value in result["metrics"].items():
         table.add_row(name, fmt(value), *(fmt(groups[g].get(name)) for g in groups))
-    out = console(24 + 11 * (len(groups) + 1))
+    out = console(26 + 12 * (len(groups) + 1))
     out.print(title, highlight=False)
     out.print(table)
 
