@@ -87,11 +87,24 @@ def test_empty_samples_are_asked_again_with_new_seeds(tmp_path):
 def test_a_prompt_that_stays_empty_fails_the_run_and_keeps_the_rest(tmp_path):
     out = tmp_path / "o.jsonl"
     backend = EchoBackend(empty=set(range(1, 100)))
-    with pytest.raises(GenerationError, match=r"sample\(s\) \[1\] came back empty or missing 3 times"):
+    with pytest.raises(GenerationError, match=r"sample\(s\) \[1\] came back empty or missing 3 time\(s\)"):
         run_generation(prompts(3), Sampling(), backend, out, n=2, concurrency=1)
     assert not out.exists()
     kept = read_rows(journal_path(out))[1:]
     assert {(r["prompt_id"], r["sample"]) for r in kept} == {(0, 0)} and kept[0]["text"] == "prompt 0 #0"
+
+
+def test_a_deterministic_strategy_is_not_asked_again(tmp_path):
+    class FixedSet(Sampling):  # the same rows whatever the seed, like diverse beam search
+        deterministic = True
+
+        def run(self, backend, prompt, n, seed):
+            return super().run(backend, prompt, n, 0)
+
+    backend = EchoBackend(empty={1})  # sample 1 comes back empty on every try
+    with pytest.raises(GenerationError, match=r"sample\(s\) \[1\] came back empty or missing 1 time"):
+        run_generation(prompts(1), FixedSet(), backend, tmp_path / "o.jsonl", n=2, concurrency=1)
+    assert len(backend.calls) == 1  # asking again could only repeat the rows already written
 
 
 def test_resume_does_only_the_missing_work(tmp_path):

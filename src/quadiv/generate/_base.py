@@ -66,6 +66,7 @@ class Strategy:
 
     name: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset({"chat"})
+    deterministic: ClassVar[bool] = False  # True: the same n rows whatever the seed (retrying cannot help)
 
     def params(self) -> dict[str, Any]:
         """The strategy's parameters, recorded in every output row."""

@@ -239,6 +239,7 @@ class DiverseBeam(Strategy):
 
     name = "diverse-beam"
     requires = frozenset({"beam_search", "step_decoder"})
+    deterministic = True
 
     def __init__(self, num_beams: int | None = None, num_groups: int | None = None,
                  diversity_penalty: float = 1.0, max_tokens: int = 256, length_penalty: float = 1.0,

@@ -94,7 +94,8 @@ class _Job:
         """(finished rows, the error that stopped the job or None)."""
         rows: list[dict] = []
         try:
-            for attempt in range(self.max_attempts):
+            # a deterministic strategy returns the same rows on every try: asking again could only repeat texts
+            for attempt in range(1 if self.strategy.deterministic else self.max_attempts):
                 got = self._attempt(prompt, missing, attempt)
                 rows += [self._row(prompt, s, extras) for s, extras in got.items() if _has_text(extras)]
                 missing = [s for s in missing if not _has_text(got.get(s))]
@@ -103,7 +104,8 @@ class _Job:
         except Exception as err:  # noqa: BLE001 (handed to the main thread, which raises it)
             return rows, err
         return rows, GenerationError(
-            f"prompt {prompt.id!r}: sample(s) {missing} came back empty or missing {self.max_attempts} times "
+            f"prompt {prompt.id!r}: sample(s) {missing} came back empty or missing "
+            f"{1 if self.strategy.deterministic else self.max_attempts} time(s) "
             f"from {self.backend.name} ({self.backend.model}); check the model, the prompt and max_tokens, then "
             "rerun with --resume")
 
