@@ -54,6 +54,11 @@ def test_sweep_writes_front_json(pool, tmp_path: Path, monkeypatch):
     assert set(written["hypervolume"]) == {"reference", "value"} and written["points"][written["knee"]]["pareto"]
     assert {p["method"] for p in written["points"]} == {"mmr", "dpp"}
     assert calls and calls[0][1] == str(tmp_path / "r.html") and calls[0][2]["kind"] == "front"
+    rows = calls[0][2]["rows"]  # the knee's selection feeds the report's other panels
+    knee = written["points"][written["knee"]]
+    assert len(rows["quality_after"]) == 20 and len(rows["quality_before"]) == 300
+    assert np.mean(rows["quality_after"]) == pytest.approx(knee["metrics"]["quality_mean"])
+    assert sum(rows["map"]["chosen"]) == 20
 
 
 def test_table_summary_and_from_table(pool, tmp_path: Path):

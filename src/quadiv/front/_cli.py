@@ -71,18 +71,19 @@ def front_command(
         extra = [name for name, value in given.items() if value is not None]
         if extra:
             raise UsageError(f"{', '.join(extra)} only apply to a sweep over INPUT; --from reads finished results")
-        result = _from_table(from_table, objectives, ref)
+        result, data = _from_table(from_table, objectives, ref), None
     else:
-        result = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
-                        (field, group_field, quality_field), (embedder, embeddings, embedding_field, base_url),
-                        seed, quiet)
+        result, data = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
+                              (field, group_field, quality_field),
+                              (embedder, embeddings, embedding_field, base_url), seed, quiet)
     result["input"] = str(source)
     result = finite(result)
     _write(result, output)
     if report is not None:
         from quadiv.report import build_report
 
-        build_report(result, str(report), kind="front")
+        rows = _knee_rows(result, *data, seed) if data is not None else None
+        build_report(result, str(report), kind="front", rows=rows)
     if as_json:
         print(json.dumps(result))
     else:
@@ -117,8 +118,8 @@ def _from_table(path: Path, objectives: dict, reference: list[float] | None) -> 
 
 def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str | None, objectives: dict,
            metrics: str | None, reference: list[float] | None, budget_evals: int | None, fields: tuple,
-           embedding: tuple, seed: int, quiet: bool) -> dict:
-    """Check every argument, load and embed the pool, run the sweep."""
+           embedding: tuple, seed: int, quiet: bool) -> tuple[dict, tuple]:
+    """Check every argument, load and embed the pool, run the sweep; also returns (pool, X, quality, groups)."""
     from quadiv.front import DEFAULT_METHODS, front, parse_budgets, parse_grid
     from quadiv.measure._suite import parse_metrics
     from quadiv.select import get_selector
@@ -145,7 +146,24 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
         result = front(X, budgets, methods=names, tradeoffs=grid, objectives=objectives, quality=quality,
                        texts=texts, groups=groups, metrics=metric_names, reference=reference,
                        budget_evals=budget_evals, seed=seed, progress=advance)
-    return {"n": len(pool), "embedder": label, "field": pool.field, **result}
+    return {"n": len(pool), "embedder": label, "field": pool.field, **result}, (pool, X, quality, groups)
+
+
+def _knee_rows(result: dict, pool, X, quality, groups, seed: int) -> dict:
+    """The report's panels for the knee point's selection: quality before/after, groups, map, sample rows."""
+    from quadiv.report import group_rows, map_rows, sample_rows
+    from quadiv.select import select
+
+    knee = result["points"][result["knee"]]
+    params = knee["params"]
+    chosen = select(X, int(params["budget"]), method=knee["method"], quality=quality,
+                    tradeoff=float(params["tradeoff"]), groups=groups, seed=seed).indices
+    rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(pool.table, chosen, seed=seed)}
+    if quality is not None:
+        rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
+        if groups is not None:
+            rows["groups"] = group_rows(groups, quality, chosen)
+    return rows
 
 
 def _write(result: dict, output: Path) -> None:
