@@ -1,4 +1,5 @@
-"""Shared test set-up: everything offline; paths to the shared real data."""
+"""Shared test set-up: everything offline; the shared real data (CI always has ../shared)."""
+import json
 import os
 from pathlib import Path
 
@@ -17,3 +18,10 @@ def alpaca_path() -> Path:
     if not ALPACA.exists():
         pytest.skip(f"shared data not found at {ALPACA}: clone the project beside ../shared")
     return ALPACA
+
+
+@pytest.fixture(scope="session")
+def alpaca_rows(alpaca_path: Path) -> list[dict]:
+    """The 8,050 AlpacaEval rows as dicts."""
+    with alpaca_path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]

@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
 from quadiv.measure._groups import gini, group_quality, harmony, harmony_across_models, quality_stats
-
-ALPACA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpaca_eval_outputs.jsonl"
 
 
 def test_quality_stats_closed_form() -> None:
@@ -99,10 +95,8 @@ def test_harmony_across_models() -> None:
         harmony_across_models({"m1": {"a": 1.0, "b": 1.0}, "m2": {"a": 1.0}})
 
 
-def test_group_quality_on_alpaca_subsets_matches_direct_means() -> None:
-    if not ALPACA.exists():
-        pytest.skip(f"real data not found at {ALPACA} (CI has ../shared/data)")
-    rows = [json.loads(line) for line in ALPACA.open()]
+def test_group_quality_on_alpaca_subsets_matches_direct_means(alpaca_rows) -> None:
+    rows = alpaca_rows
     quality = [r["quality"] for r in rows]
     subsets = [r["subset"] for r in rows]
     out = group_quality(quality, subsets)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,15 +19,10 @@ from quadiv.measure._lexical import (
     tokenize,
 )
 
-ALPACA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpaca_eval_outputs.jsonl"
-
 
 @pytest.fixture(scope="module")
-def alpaca_outputs() -> list[str]:
-    if not ALPACA.exists():
-        pytest.skip(f"real data not found at {ALPACA} (CI provides ../shared/data)")
-    with ALPACA.open() as f:
-        rows = [json.loads(line) for _, line in zip(range(400), f)]
+def alpaca_outputs(alpaca_rows) -> list[str]:
+    rows = alpaca_rows[:400]
     return [row["output"] for row in rows[::8]][:50]  # 50 answers from several generators
 
 

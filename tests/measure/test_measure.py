@@ -9,8 +9,8 @@ from quadiv.measure import (
     distinct_n,
     group_quality,
     harmony,
-    measure,
     mean_pairwise_distance,
+    measure,
     self_bleu,
     vendi,
 )

@@ -1,17 +1,13 @@
 """prdc against the reference `prdc` package, closed forms and input validation."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
+import prdc as reference
 import pytest
 
 from quadiv.errors import UsageError
 from quadiv.measure._reference import prdc
 
-import prdc as reference
-ALPACA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpaca_eval_outputs.jsonl"
 KEYS = ("precision", "recall", "density", "coverage")
 
 
@@ -47,12 +43,10 @@ def test_matches_prdc_package_with_duplicates_and_shared_points() -> None:
     _assert_matches_reference(real, fake, 5)
 
 
-def test_matches_prdc_package_on_real_text_embeddings() -> None:
-    if not ALPACA.exists():
-        pytest.skip(f"real data not found at {ALPACA} (CI has ../shared/data)")
-    import sklearn.feature_extraction.text as sklearn_text
+def test_matches_prdc_package_on_real_text_embeddings(alpaca_rows) -> None:
     import sklearn.decomposition as decomposition
-    rows = [json.loads(line) for line in ALPACA.open()]
+    import sklearn.feature_extraction.text as sklearn_text
+    rows = alpaca_rows
     real_texts = [r["output"] for r in rows if r["generator"] == "gpt-3.5-turbo-1106"]
     fake_texts = [r["output"] for r in rows if r["generator"] == "alpaca-7b"]
     tfidf = sklearn_text.TfidfVectorizer(min_df=2).fit_transform(real_texts + fake_texts)

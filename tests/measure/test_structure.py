@@ -1,17 +1,13 @@
 """cluster_entropy (faiss k-means) and per-input vs across-input diversity."""
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, default_k, per_input_diversity
-
-ALPACA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpaca_eval_outputs.jsonl"
 
 
 def _blobs(sizes: list[int], d: int = 8, seed: int = 0) -> np.ndarray:
@@ -127,10 +123,8 @@ def test_structure_validation() -> None:
         per_input_diversity(IDS, lambda idx: float("nan"))
 
 
-def test_alpaca_outputs_vary_more_across_instructions_than_within_one() -> None:
-    if not ALPACA.exists():
-        pytest.skip(f"real data not found at {ALPACA} (CI has ../shared/data)")
-    rows = [json.loads(line) for line in ALPACA.open()][:8050]
+def test_alpaca_outputs_vary_more_across_instructions_than_within_one(alpaca_rows) -> None:
+    rows = alpaca_rows
     keep = sorted({r["instruction"] for r in rows})[:60]
     rows = [r for r in rows if r["instruction"] in set(keep)]
     tokens = [r["output"].lower().split() for r in rows]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import vendi_score.vendi as vendi_ref
 from scipy.spatial.distance import pdist
 
 from quadiv.errors import InputError, UsageError
@@ -18,8 +19,6 @@ from quadiv.measure._vendi import (
     vendi_samples,
     vendi_spectrum,
 )
-
-import vendi_score.vendi as vendi_ref
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

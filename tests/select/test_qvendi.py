@@ -1,12 +1,12 @@
 """Greedy quality-weighted Vendi selection against an exhaustive greedy built on the vendi-score package."""
 import numpy as np
 import pytest
+import vendi_score.vendi as vendi_score
 
 from quadiv.errors import UsageError
 from quadiv.select._base import select
 from quadiv.select._qvendi import QVendiSelector
 
-import vendi_score.vendi as vendi_score
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # vendi-score uses scipy.sparse.csr
 
 
