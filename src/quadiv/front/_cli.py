@@ -15,6 +15,7 @@ from quadiv._cli_common import (
     GROUP,
     JSON,
     QUALITY,
+    QUALITY_MISSING,
     QUIET,
     SEED,
     console,
@@ -22,6 +23,7 @@ from quadiv._cli_common import (
     fmt,
     load_embeddings_for,
     load_pool,
+    pool_quality,
     progress,
 )
 from quadiv.errors import UsageError
@@ -52,6 +54,7 @@ def front_command(
     field: str | None = FIELD,
     group_field: str | None = GROUP,
     quality_field: str | None = QUALITY,
+    quality_missing: str = QUALITY_MISSING,
     embedder: str = EMBEDDER,
     embeddings: Path | None = EMBEDDINGS,
     embedding_field: str | None = EMB_FIELD,
@@ -74,7 +77,7 @@ def front_command(
         result, data = _from_table(from_table, objectives, ref), None
     else:
         result, data = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
-                              (field, group_field, quality_field),
+                              (field, group_field, quality_field, quality_missing),
                               (embedder, embeddings, embedding_field, base_url), seed, quiet)
     result["input"] = str(source)
     result = finite(result)
@@ -134,12 +137,12 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
     metric_names = parse_metrics(metrics)
     if budget_evals is not None and budget_evals < 1:
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
-    field, group_field, quality_field = fields
+    field, group_field, quality_field, quality_missing = fields
     embedder, embeddings, embedding_field, base_url = embedding
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
     texts = pool.texts if pool.field is not None else None
-    quality = pool.floats(quality_field) if quality_field else None
     groups = pool.labels(group_field) if group_field else None
     total = len(names) * (budget_evals or grid.size * len(budgets))
     with progress("sweeping", total, quiet) as advance:
