@@ -9,7 +9,7 @@ import pyarrow as pa
 from quadiv import io
 from quadiv.errors import InputError
 
-TEXT_FIELD_GUESSES = ("text", "output", "response", "completion", "content", "answer", "solution")
+TEXT_FIELD_GUESSES = ("text", "output", "response", "completion", "generation", "content", "solution", "answer")
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Pool:
 def read(path: str, field: str | None = None, *, columns: list[str] | None = None) -> Pool:
     """Read a pool; ``field`` is a column or a template like ``"{instruction}\\n\\n{output}"``.
 
-    With no ``field``, the first of text/output/response/completion/content/answer/solution that the
+    With no ``field``, the first of text/output/response/completion/generation/content/solution/answer that the
     file has is used.
     """
     table = io.read(path, columns=columns)
