@@ -93,7 +93,7 @@ def test_date_like_strings_stay_strings(tmp_path: Path) -> None:
 
 
 def test_hf_dataset_directory_matches_datasets(tmp_path: Path) -> None:
-    import datasets as datasets
+    import datasets
     ds = datasets.Dataset.from_list(ROWS * 30)
     ds.save_to_disk(str(tmp_path / "ds"), num_shards=3)
     reference = datasets.load_from_disk(str(tmp_path / "ds")).data.table
@@ -103,7 +103,7 @@ def test_hf_dataset_directory_matches_datasets(tmp_path: Path) -> None:
 
 
 def test_hf_dataset_dict_asks_for_one_split(tmp_path: Path) -> None:
-    import datasets as datasets
+    import datasets
     split = datasets.Dataset.from_list(ROWS)
     datasets.DatasetDict({"train": split, "test": split}).save_to_disk(str(tmp_path / "dd"))
     with pytest.raises(InputError) as excinfo:

@@ -44,8 +44,8 @@ def test_matches_prdc_package_with_duplicates_and_shared_points() -> None:
 
 
 def test_matches_prdc_package_on_real_text_embeddings(alpaca_rows) -> None:
-    import sklearn.decomposition as decomposition
     import sklearn.feature_extraction.text as sklearn_text
+    from sklearn import decomposition
     rows = alpaca_rows
     real_texts = [r["output"] for r in rows if r["generator"] == "gpt-3.5-turbo-1106"]
     fake_texts = [r["output"] for r in rows if r["generator"] == "alpaca-7b"]
