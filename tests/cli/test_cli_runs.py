@@ -17,21 +17,6 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="module")
-def small_pool(tmp_path_factory, alpaca_path: Path):
-    """300 real answers from 3 models, with random unit embeddings saved beside them."""
-    table = io.read(str(alpaca_path))
-    generators = np.array(table.column("generator").to_pylist())
-    keep = np.concatenate([np.flatnonzero(generators == g)[:100] for g in ("alpaca-7b", "claude-2.1", "gemma-7b-it")])
-    folder = tmp_path_factory.mktemp("pool")
-    path = folder / "pool.jsonl"
-    io.write(io.take(table, keep), str(path))
-    X = np.random.default_rng(0).normal(size=(len(keep), 32)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    np.save(folder / "X.npy", X)
-    return path, folder / "X.npy", X
-
-
 def test_measure_json_contract(small_pool):
     path, npy, X = small_pool
     out = json.loads(run("measure", str(path), "--embeddings", str(npy), "-g", "generator", "-q", "quality",

@@ -18,27 +18,12 @@ app.command("front")(front_command)
 app.command("noop")(lambda: None)  # two commands, so `front` is a subcommand as in the real CLI
 
 
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory, alpaca_path: Path):
-    """300 real answers from 3 models, with random unit embeddings saved beside them."""
-    table = io.read(str(alpaca_path))
-    generators = np.array(table.column("generator").to_pylist())
-    keep = np.concatenate([np.flatnonzero(generators == g)[:100] for g in ("alpaca-7b", "claude-2.1", "gemma-7b-it")])
-    folder = tmp_path_factory.mktemp("pool")
-    path = folder / "pool.jsonl"
-    io.write(io.take(table, keep), str(path))
-    X = np.random.default_rng(0).normal(size=(len(keep), 24)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    np.save(folder / "X.npy", X)
-    return path, folder / "X.npy"
-
-
 def invoke(*args: str):
     return CliRunner().invoke(app, ["front", *args], catch_exceptions=True)
 
 
-def test_sweep_writes_front_json(pool, tmp_path: Path, monkeypatch):
-    path, npy = pool
+def test_sweep_writes_front_json(small_pool, tmp_path: Path, monkeypatch):
+    path, npy, _ = small_pool
     calls = []
     monkeypatch.setattr(quadiv.report, "build_report",
                         lambda result, out, **kw: calls.append((result, out, kw)), raising=False)
@@ -61,8 +46,8 @@ def test_sweep_writes_front_json(pool, tmp_path: Path, monkeypatch):
     assert sum(rows["map"]["chosen"]) == 20
 
 
-def test_table_summary_and_from_table(pool, tmp_path: Path):
-    path, npy = pool
+def test_table_summary_and_from_table(small_pool, tmp_path: Path):
+    path, npy, _ = small_pool
     out = tmp_path / "front.json"
     res = invoke(str(path), "-n", "15", "--embeddings", str(npy), "-q", "quality", "--tradeoffs", "0:1:3",
                  "--methods", "cluster", "--objectives", "quality_mean:max,distinct_2:max", "-o", str(out))
@@ -79,8 +64,8 @@ def test_table_summary_and_from_table(pool, tmp_path: Path):
     assert result["points"][0]["params"] == {"temperature": 0.1}
 
 
-def test_usage_errors(pool, tmp_path: Path):
-    path, npy = pool
+def test_usage_errors(small_pool, tmp_path: Path):
+    path, npy, _ = small_pool
     out = str(tmp_path / "f.json")
     for args, message in [
         ((str(path), "--embeddings", str(npy), "-o", out), "--budget"),
