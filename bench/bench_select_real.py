@@ -5,8 +5,9 @@ the default `static` embedder; each method picks --budget rows at each tradeoff.
 the median of 5 random selections, the baseline the issue asks every method to beat at t = 0.5.
 
     python bench/bench_select_real.py [--budget 400] [--methods facility-location,dpp,mmr,cluster]
+        [--embedder static|minilm]
 
-A method may carry parameters: `facility-location:weighting=inverse-density`.
+A method may carry parameters: `facility-location:weighting=uniform`.
 """
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=400)
     parser.add_argument("--methods", default="facility-location,dpp,mmr,cluster,qvendi,k-center,d3,quad,quadmix")
     parser.add_argument("--tradeoffs", default="0,0.25,0.5,0.75,1")
+    parser.add_argument("--embedder", default="static")
     args = parser.parse_args()
     table = io.read(str(args.data))
-    X = embed(io.render_texts(table, "output"), embedder="static")
+    X = embed(io.render_texts(table, "output"), embedder=args.embedder)
     quality = io.float_column(table, "quality")
     rand = [select(X, args.budget, method="random", seed=s).indices for s in range(5)]
     rand_q = float(np.median([quality[i].mean() for i in rand]))

@@ -35,7 +35,8 @@ def test_top_quality_order_ties_and_errors():
     q = np.array([0.2, 0.9, 0.5, 0.9, -1.0, 0.5])
     sel = TopQuality().select(X, 4, quality=q, tradeoff=0.0)
     assert sel.indices.tolist() == [1, 3, 2, 5]
-    assert sel.objective == pytest.approx(np.mean((q[[1, 3, 2, 5]] + 1) / 1.9))
+    # mid-ranks: -1 -> 1, 0.2 -> 2, 0.5 -> 3.5, 0.9 -> 5.5; unit = (r - 1) / 4.5: 0.9 -> 1, 0.5 -> 5/9
+    assert sel.objective == pytest.approx((1 + 1 + 5 / 9 + 5 / 9) / 4)
     with pytest.raises(UsageError):
         TopQuality().select(X, 2)
     with pytest.raises(UsageError):
@@ -72,7 +73,7 @@ def test_k_center_first_pick_and_tradeoff():
     top = TopQuality().select(X, 10, quality=q)
     np.testing.assert_array_equal(KCenter().select(X, 10, quality=q, tradeoff=1.0).indices, top.indices)
     mixed = KCenter().select(X, 10, quality=q, tradeoff=0.5)
-    qu = (q - q.min()) / (q.max() - q.min())
+    qu = np.argsort(np.argsort(q)) / 49  # distinct scores: unit quality = rank / (n - 1)
     D = cdist(X.astype(np.float64), X.astype(np.float64))
     for m in range(1, 10):  # each pick maximises (1 - t) d_j / 2 + t q~_j over the items left
         chosen = mixed.indices[:m]

@@ -23,7 +23,7 @@ TRIANGLE = np.array([[1.0, 0.0], [0.0, 1.0], [np.sqrt(0.5), np.sqrt(0.5)]], dtyp
 @pytest.mark.parametrize("mode", ["dense", "sparse"])
 def test_hand_worked_coverage_only(mode):
     # gains of a, b, c at the start: 1.5/3, 1.5/3, 2/3 -> c; then a and b tie at 0.5/3 -> a (lower index)
-    sel = FacilityLocation(mode=mode, n_neighbors=3).select(TRIANGLE, 2, tradeoff=0.0)
+    sel = FacilityLocation(mode=mode, n_neighbors=3, weighting="uniform").select(TRIANGLE, 2, tradeoff=0.0)
     assert sel.indices.tolist() == [2, 0]
     np.testing.assert_allclose(sel.gains, [2 / 3, 0.5 / 3], atol=1e-6)
     np.testing.assert_allclose(sel.objective, 2.5 / 3, atol=1e-6)
@@ -33,8 +33,8 @@ def test_hand_worked_coverage_only(mode):
 def test_hand_worked_with_quality(mode):
     # t = 1/2, k = 2, q = (0, 1, 1/2): start gains a 0.25, b 0.25 + 0.25, c 1/3 + 0.125 -> b;
     # then a (1/2)(1 + 0 + 0)/3 = 1/6, c (1/2)(1/2 + 0 + 1/2)/3 + 1/8 = 7/24 -> c
-    sel = FacilityLocation(mode=mode, n_neighbors=3).select(TRIANGLE, 2, quality=np.array([0.0, 1.0, 0.5]),
-                                                            tradeoff=0.5)
+    fl_uniform = FacilityLocation(mode=mode, n_neighbors=3, weighting="uniform")
+    sel = fl_uniform.select(TRIANGLE, 2, quality=np.array([0.0, 1.0, 0.5]), tradeoff=0.5)
     assert sel.indices.tolist() == [1, 2]
     np.testing.assert_allclose(sel.gains, [0.5, 7 / 24], atol=1e-6)
     np.testing.assert_allclose(sel.objective, 0.5 * 2.5 / 3 + 0.5 * 1.5 / 2, atol=1e-6)
@@ -44,7 +44,7 @@ def test_matches_apricot_at_t0():
     apricot = pytest.importorskip("apricot")
     X = mixture(500, 32, n_clusters=20, spread=2.0, seed=1)
     ref = apricot.FacilityLocationSelection(40, metric="cosine", optimizer="naive").fit(X)
-    sel = FacilityLocation(mode="dense").select(X, 40, tradeoff=0.0)
+    sel = FacilityLocation(mode="dense", weighting="uniform").select(X, 40, tradeoff=0.0)
     assert sel.indices.tolist() == list(ref.ranking)
     np.testing.assert_allclose(sel.gains, ref.gains / 500, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(sel.objective, ref.gains.sum() / 500, rtol=1e-5)
@@ -78,8 +78,9 @@ def test_dense_recomputed_rows_equal_stored_matrix(monkeypatch):
 def test_full_graph_sparse_equals_dense():
     X = np.abs(mixture(300, 12, n_clusters=5, spread=1.0, seed=6))  # all cosines >= 0: kNN(all) = everything
     X = unit_rows(X)
-    dense = FacilityLocation(mode="dense").select(X, 25, tradeoff=0.0)
-    sparse = FacilityLocation(mode="sparse", n_neighbors=300, knn="exact").select(X, 25, tradeoff=0.0)
+    dense = FacilityLocation(mode="dense", weighting="uniform").select(X, 25, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", n_neighbors=300, knn="exact", weighting="uniform").select(
+        X, 25, tradeoff=0.0)
     np.testing.assert_array_equal(dense.indices, sparse.indices)
     np.testing.assert_allclose(dense.objective, sparse.objective, rtol=1e-6)
 
@@ -87,9 +88,10 @@ def test_full_graph_sparse_equals_dense():
 @pytest.mark.parametrize("knn", ["exact", "ivf"])
 def test_sparse_objective_close_to_dense(knn):
     X = mixture(3000, 48, n_clusters=60, spread=1.0, seed=7)
-    dense = FacilityLocation(mode="dense").select(X, 100, tradeoff=0.0)
-    sparse = FacilityLocation(mode="sparse", knn=knn, n_neighbors=32).select(X, 100, tradeoff=0.0)
-    exact_of_sparse = facility_location_objective(X, sparse.indices)
+    dense = FacilityLocation(mode="dense", weighting="uniform").select(X, 100, tradeoff=0.0)
+    sparse = FacilityLocation(mode="sparse", knn=knn, n_neighbors=32, weighting="uniform").select(
+        X, 100, tradeoff=0.0)
+    exact_of_sparse = facility_location_objective(X, sparse.indices, weighting="uniform")
     assert sparse.objective <= exact_of_sparse + 1e-6  # the graph objective is a lower bound
     assert exact_of_sparse >= 0.98 * dense.objective
 
@@ -106,8 +108,8 @@ def test_tradeoff_one_is_top_quality_order(mode):
 def test_objective_on_sampled_rows():
     X = mixture(500, 8, n_clusters=5, spread=1.0, seed=10)
     S = np.arange(0, 500, 25)
-    full = facility_location_objective(X, S)
-    assert facility_location_objective(X, S, rows=np.arange(500)) == pytest.approx(full)
+    full = facility_location_objective(X, S, weighting="uniform")
+    assert facility_location_objective(X, S, rows=np.arange(500), weighting="uniform") == pytest.approx(full)
     s = (X @ X[S].T) ** 2
     assert full == pytest.approx(np.mean(np.max(s, axis=1)), rel=1e-6)
 
@@ -163,7 +165,7 @@ def naive_weighted_greedy(X, budget, q, t, n_density):
         nearest = others[np.argsort(-C[i, others], kind="stable")[:n_density]]
         rho[i] = S[i, nearest].mean()
     w = np.where(rho > 0, 1.0 / np.where(rho > 0, rho, 1.0), 0.0)
-    qn = (q - q.min()) / (q.max() - q.min())
+    qn = np.argsort(np.argsort(q)) / (n - 1)  # distinct scores: unit quality = rank / (n - 1)
 
     def f(sel):
         return (1 - t) * (w @ S[:, sel].max(axis=1)) / w.sum() + t * qn[sel].sum() / budget
@@ -190,7 +192,7 @@ def test_inverse_density_weights_by_hand():
 def test_hand_worked_uniform_vs_inverse_density(mode):
     # uniform (x10): a 8 + 0.1 + 0.05 = 8.15, b 0.8 + 1 + 0.005, c 0.4 + 0.005 + 1 -> a (index 0);
     #   then b 0.9, c 0.95 -> c; then b 0.9 -> [0, 9, 8]
-    uniform = FacilityLocation(mode=mode, n_neighbors=10).select(CLUSTER, 3, tradeoff=0.0)
+    uniform = FacilityLocation(mode=mode, n_neighbors=10, weighting="uniform").select(CLUSTER, 3, tradeoff=0.0)
     assert uniform.indices.tolist() == [0, 9, 8]
     np.testing.assert_allclose(uniform.gains, [0.815, 0.095, 0.09], atol=1e-6)
     # inverse density, w = (1 x 8, 10, 20), W = 38 (x38): a 8 + 1 + 1 = 10, b 0.8 + 10 + 0.1 = 10.9,
@@ -203,16 +205,17 @@ def test_hand_worked_uniform_vs_inverse_density(mode):
     assert sel.params["weighting"] == "inverse-density" and sel.params["n_density"] == 2
 
 
-def test_uniform_weighting_is_the_default_objective():
+def test_inverse_density_is_the_default_objective():
     X = mixture(500, 32, n_clusters=20, spread=2.0, seed=1)
     q = np.random.default_rng(14).random(500)
     default = FacilityLocation(mode="dense").select(X, 40, quality=q, tradeoff=0.3)
-    uniform = FacilityLocation(mode="dense", weighting="uniform").select(X, 40, quality=q, tradeoff=0.3)
-    np.testing.assert_array_equal(default.indices, uniform.indices)
-    np.testing.assert_array_equal(default.gains, uniform.gains)
-    assert default.objective == uniform.objective
-    assert facility_location_objective(X, default.indices, q, 0.3, weighting="uniform") == pytest.approx(
+    weighted = FacilityLocation(mode="dense", weighting="inverse-density").select(X, 40, quality=q, tradeoff=0.3)
+    np.testing.assert_array_equal(default.indices, weighted.indices)
+    np.testing.assert_array_equal(default.gains, weighted.gains)
+    assert default.objective == weighted.objective
+    assert facility_location_objective(X, default.indices, q, 0.3, weighting="inverse-density") == pytest.approx(
         facility_location_objective(X, default.indices, q, 0.3))
+    assert default.params["weighting"] == "inverse-density"
 
 
 @pytest.mark.parametrize("t", [0.0, 0.3])

@@ -11,12 +11,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # vendi-s
 
 
 def _clustered(n: int, d: int, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unit rows around a few centres, and a quality already spanning [0, 1] (min-max leaves it alone)."""
+    """Unit rows around a few centres, and a quality already its own percentile rank (0, 1/(n-1), ..., 1),
+    which unit_quality leaves alone."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((clusters, d))
     X = centres[rng.integers(0, clusters, n)] + 0.3 * rng.standard_normal((n, d))
-    q = rng.random(n)
-    return X / np.linalg.norm(X, axis=1, keepdims=True), (q - q.min()) / (q.max() - q.min())
+    q = rng.permutation(n) / (n - 1)
+    return X / np.linalg.norm(X, axis=1, keepdims=True), q
 
 
 def _reference_greedy(X: np.ndarray, q: np.ndarray, k: int, t: float) -> tuple[list[int], float]:

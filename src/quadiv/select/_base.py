@@ -6,7 +6,8 @@ method, ``select``. The shared arguments mean the same thing for every method:
 - ``X``: (n, d) float32 embeddings, one L2-normalised row per item (cosine geometry).
 - ``budget``: how many items to choose, 1 <= budget <= n.
 - ``quality``: (n,) floats, higher is better, or None (all items equally good). Methods use
-  :func:`unit_quality` so that the scale of the scores never changes what ``tradeoff`` means.
+  :func:`unit_quality` (percentile ranks) so that the scale of the scores never changes what
+  ``tradeoff`` means.
 - ``tradeoff``: in [0, 1]; 0 = diversity only, 1 = quality only.
 - ``groups``: (n,) labels (domain, generator...) or None.
 - ``seed``: the only source of randomness.
@@ -79,13 +80,32 @@ def check_budget(budget: int, n: int) -> None:
 
 
 def unit_quality(quality: np.ndarray | None, n: int) -> np.ndarray:
-    """Quality rescaled to [0, 1] by min-max (all ones when None or constant), float64."""
+    """Quality as a mid-rank percentile in [0, 1], float64 (all ones when None or constant).
+
+    q~_i = (r_i - r_min) / (r_max - r_min), r_i the rank of q_i among all scores with ties sharing
+    their mean rank (so the lowest score maps to 0, the highest to 1, and two labels stay 0 and 1).
+    Ranks make ``tradeoff`` independent of the scores' scale and of any monotone transform of them (a
+    reward model's logits, a judge's 1-10, a win probability give the same selections), and keep a few
+    extreme scores from squashing the rest: on AlpacaEval's preference labels (mean 0.06 on [0, 1])
+    min-max left most items near 0, and facility location, dpp and mmr at tradeoff 0.5 then fell below
+    a random sample on Vendi with MiniLM embeddings (bench/bench_select_real.py, BENCHMARKS.md).
+    """
     if quality is None:
         return np.ones(n)
-    lo, hi = float(np.min(quality)), float(np.max(quality))
+    from scipy.stats import rankdata
+
+    ranks = rankdata(quality, method="average")
+    lo, hi = float(ranks.min()), float(ranks.max())
     if hi - lo <= 0:
         return np.ones(n)
-    return (quality - lo) / (hi - lo)
+    return (ranks - lo) / (hi - lo)
+
+
+def min_max(values: np.ndarray) -> np.ndarray:
+    """(v - min) / (max - min) as float64 (all ones when constant): the scaling QuaDMix and D3 specify."""
+    values = np.asarray(values, dtype=np.float64)
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return np.ones(values.shape) if hi - lo <= 0 else (values - lo) / (hi - lo)
 
 
 SELECTORS: dict[str, type[Selector]] = {}

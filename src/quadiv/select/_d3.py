@@ -6,15 +6,14 @@ import math
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.select._base import Selection, Selector, register, unit_quality
+from quadiv.select._base import Selection, Selector, min_max, register
 
 _FLOOR = 1e-3  # keeps log w finite for the item with the lowest value
 
 
 def sample_value(difficulty: np.ndarray, dependability: np.ndarray, difficulty_weight: float) -> np.ndarray:
     """v(x) = a * difficulty(x) + (1 - a) * dependability(x), both min-max scaled to [0, 1]."""
-    n = len(difficulty)
-    return difficulty_weight * unit_quality(difficulty, n) + (1 - difficulty_weight) * unit_quality(dependability, n)
+    return difficulty_weight * min_max(difficulty) + (1 - difficulty_weight) * min_max(dependability)
 
 
 def weighted_kcenter_greedy(X: np.ndarray, log_weight: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +50,7 @@ class D3Selector(Selector):
     v(x) = a * difficulty + (1 - a) * dependability (a = ``difficulty_weight``, both min-max scaled).
     D3 estimates difficulty with the model's uncertainty and dependability with an external LLM judge;
     here both are given as arrays (constructor arguments) and default to the quality column when not
-    given, so by default v = unit quality. The paper's multi-round loop (re-scoring with the model
+    given, so by default v = min-max scaled quality. The paper's multi-round loop (re-scoring with the model
     trained on the previous selection) is left out: one round.
 
     Trade-off: w(x) = (v(x) + 1e-3)^(t / (1 - t)). t = 0: w = 1, plain k-center greedy (diversity

@@ -1,7 +1,7 @@
 """Quality-augmented, optionally weighted facility location: exact greedy (dense) or kNN-graph greedy.
 
 Objective, for a selection S of the budget k out of n items with unit rows x_i, unit quality
-q~ = :func:`unit_quality` (min-max to [0, 1]) and item weights w_i >= 0:
+q~ = :func:`unit_quality` (percentile ranks in [0, 1]) and item weights w_i >= 0:
 
     f(S) = (1 - t) * sum_{i=1..n} w_i max_{j in S} s(i, j) / sum_i w_i  +  t * (1/k) * sum_{j in S} q~_j,
     s(i, j) = (x_i . x_j)^2   (0 for S empty).
@@ -17,17 +17,21 @@ distance 1 - c into the similarity 1 - (1 - (1 - (1 - c))^2) = c^2).
 
 ``weighting``:
 
-- "uniform" (default): w_i = 1, so at t = 0 f is apricot's objective divided by n. It covers the
-  *data*: dense regions hold most of the mass of sum_i max_j s(i, j), so the picks follow the density
-  of the pool (on 8,050 AlpacaEval answers, static embeddings, budget 400: Vendi 26.7 at t = 0 against
-  24.9 for a random sample).
-- "inverse-density": w_i = 1 / rho_i with rho_i = (1/m) sum_{j in N_m(i)} s(i, j), the mean similarity
-  of i to its m = ``n_density`` (10) nearest other items (largest x_i . x_j); items with rho_i = 0
-  (zero rows, e.g. empty texts) get w_i = 0. Every region then weighs about the same whatever the
-  number of items in it, so f covers the *space* (Vendi 41.7 at t = 0 on the same data). Weighting the
-  items is the (weighted) facility location of Krause and Golovin 2014 ("Submodular Function
-  Maximization", in Tractability: Practical Approaches to Hard Problems) with benefits
-  M_ij = w_i s(i, j) >= 0; the inverse-density weights are quadiv's choice, measured on the data above.
+- "inverse-density" (default): w_i = 1 / rho_i with rho_i = (1/m) sum_{j in N_m(i)} s(i, j), the mean
+  similarity of i to its m = ``n_density`` (10) nearest other items (largest x_i . x_j); items with
+  rho_i = 0 (zero rows, e.g. empty texts) get w_i = 0. Every region then weighs about the same whatever
+  the number of items in it, so f covers the *space*, and ``tradeoff`` = 0 means "as diverse as
+  possible" as it does for the other methods. Weighting the items is the (weighted) facility location
+  of Krause and Golovin 2014 ("Submodular Function Maximization", in Tractability: Practical
+  Approaches to Hard Problems) with benefits M_ij = w_i s(i, j) >= 0; the inverse-density weights are
+  quadiv's choice, measured on AlpacaEval and GSM8K answers (bench/bench_select_real.py,
+  BENCHMARKS.md): with uniform weights the t = 0 picks follow the density of the pool and are no more
+  Vendi-diverse than a random sample (static embeddings, budget 400: Vendi 26.7 against 24.9 random,
+  while the top-quality answers reach 27.8, so raising t *raised* Vendi); weighted, t = 0 reaches 41.7.
+  On isotropic or clustered synthetic data the weights are nearly flat and the picks keep >= 0.99 of
+  apricot's (uniform) objective (bench/bench_facility_location.py).
+- "uniform": w_i = 1, so at t = 0 f is apricot's objective divided by n (coverage of the *data*,
+  i.e. a representative rather than a diverse sample).
 
 With any w >= 0 the coverage term is monotone submodular and adding the modular quality term keeps it
 so (the relevance + diversity form of Lin and Bilmes 2011, "A Class of Submodular Functions for
@@ -75,9 +79,9 @@ class FacilityLocation(Selector):
 
     ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense for
     n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
-    sparse graph; ``seed`` only reaches the IVF k-means. ``weighting``: "uniform" (apricot's objective)
-    or "inverse-density" (w_i = 1 / rho_i over the ``n_density`` nearest other items; in sparse mode at
-    most the n_neighbors - 1 of the graph). ``cache``: a dict
+    sparse graph; ``seed`` only reaches the IVF k-means. ``weighting``: "inverse-density" (default;
+    w_i = 1 / rho_i over the ``n_density`` nearest other items; in sparse mode at most the
+    n_neighbors - 1 of the graph) or "uniform" (apricot's objective). ``cache``: a dict
     the caller keeps for one embedding matrix, in which the n x n similarities (dense) or the kNN graph
     (sparse), and the item weights, are stored on the first call and reused by later calls (a sweep over
     tradeoffs builds them once).
@@ -86,7 +90,7 @@ class FacilityLocation(Selector):
     name: ClassVar[str] = "facility-location"
 
     def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2,
-                 weighting: str = "uniform", n_density: int = 10, cache: dict | None = None):
+                 weighting: str = "inverse-density", n_density: int = 10, cache: dict | None = None):
         if mode not in ("auto", "dense", "sparse"):
             raise UsageError(f"facility-location mode must be 'auto', 'dense' or 'sparse', got '{mode}'")
         _check_weighting(weighting, n_density)
@@ -141,7 +145,7 @@ def facility_location_objective(
     tradeoff: float = 0.0,
     budget: int | None = None,
     rows: np.ndarray | None = None,
-    weighting: str = "uniform",
+    weighting: str = "inverse-density",
     n_density: int = 10,
 ) -> float:
     """Exact f(S) of the module docstring for S = ``indices`` (budget k defaults to len(indices)).

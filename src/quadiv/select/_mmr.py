@@ -13,7 +13,7 @@ class MMRSelector(Selector):
 
         next = argmax_{i not in S} [ lambda * rel_i - (1 - lambda) * max_{j in S} sim(i, j) ]
 
-    with rel = unit quality (min-max to [0, 1]), sim(i, j) = x_i . x_j (cosine for unit rows) and
+    with rel = unit quality (percentile ranks in [0, 1]), sim(i, j) = x_i . x_j (cosine for unit rows) and
     lambda = ``tradeoff`` (1 = relevance ranking, 0 = farthest-first in cosine similarity).
     Carbonell & Goldstein 1998, "The Use of MMR, Diversity-Based Reranking for Reordering Documents
     and Producing Summaries", SIGIR, Sec. 2 (the MMR formula). The first pick is the most relevant

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.select._base import Selection, Selector, register, unit_quality
+from quadiv.select._base import Selection, Selector, min_max, register
 from quadiv.select._cluster import default_n_clusters, kmeans
 
 PerDomain = float | Mapping
@@ -18,7 +18,7 @@ def merged_quality(criteria: np.ndarray, domains: np.ndarray, alpha: np.ndarray)
 
     ``criteria`` is (n, N), ``domains`` holds domain indices 0..M-1, ``alpha`` is (M, N).
     """
-    scaled = np.column_stack([unit_quality(criteria[:, j], len(criteria)) for j in range(criteria.shape[1])])
+    scaled = np.column_stack([min_max(criteria[:, j]) for j in range(criteria.shape[1])])
     return np.einsum("ij,ij->i", scaled, alpha[domains])
 
 
