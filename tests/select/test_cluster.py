@@ -4,7 +4,7 @@ import pytest
 
 from quadiv.errors import UsageError
 from quadiv.select._base import select
-from quadiv.select._cluster import allocate, gumbel_order, kmeans, tempered
+from quadiv.select._cluster import _start_weights, allocate, gumbel_order, kmeans, tempered
 
 
 def blobs(n_per=60, k=4, d=8, seed=0, spread=0.05):
@@ -62,12 +62,25 @@ def test_tempered_and_gumbel_order():
     np.testing.assert_array_equal(order, [1, 3, 2, 0])
 
 
-def test_one_item_per_cluster_best_of_each_at_t1():
-    X, q, truth = blobs()
-    sel = select(X, 4, method="cluster", quality=q, tradeoff=1.0, seed=0, n_clusters=4, rounds=1)
+def test_one_item_per_cluster_at_half():
+    X, q, truth = blobs()  # the paper's setting: a uniform start shares the budget equally
+    sel = select(X, 4, method="cluster", quality=q, tradeoff=0.5, seed=0, n_clusters=4, rounds=1)
     assert sorted(truth[sel.indices]) == [0, 1, 2, 3]
-    for i in sel.indices:
-        assert q[i] == q[truth == truth[i]].max()
+
+
+@pytest.mark.parametrize("rounds", [1, 4])
+def test_t1_is_the_top_quality_set(rounds):
+    X, q, _ = blobs()
+    sel = select(X, 30, method="cluster", quality=q, tradeoff=1.0, seed=0, n_clusters=4, rounds=rounds)
+    np.testing.assert_allclose(np.sort(q[sel.indices]), np.sort(q)[-30:])
+
+
+def test_start_weights_by_hand():
+    q = np.array([0.9, 0.1, 0.8, 0.7, 0.2])
+    labels = np.array([0, 0, 1, 1, 2])  # best 2: items 0 (cluster 0) and 2 (cluster 1)
+    np.testing.assert_allclose(_start_weights(q, labels, 3, 2, 0.0), [1 / 3] * 3)
+    np.testing.assert_allclose(_start_weights(q, labels, 3, 2, 1.0), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(_start_weights(q, labels, 3, 2, 0.5), [5 / 12, 5 / 12, 1 / 6])
 
 
 def test_equal_cluster_shares_at_t0():
