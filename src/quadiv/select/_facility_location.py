@@ -28,8 +28,9 @@ distance 1 - c into the similarity 1 - (1 - (1 - (1 - c))^2) = c^2).
   BENCHMARKS.md): with uniform weights the t = 0 picks follow the density of the pool and are no more
   Vendi-diverse than a random sample (static embeddings, budget 400: Vendi 26.7 against 24.9 random,
   while the top-quality answers reach 27.8, so raising t *raised* Vendi); weighted, t = 0 reaches 41.7.
-  On isotropic or clustered synthetic data the weights are nearly flat and the picks keep >= 0.99 of
-  apricot's (uniform) objective (bench/bench_facility_location.py).
+  Measured against apricot's (uniform) objective at n = 20k, k = 200 (bench/bench_facility_location.py):
+  1.0026 of apricot's on a Gaussian mixture (sparse mode); on isotropic Gaussian rows the dense mode
+  reaches 0.981 with these weights and 1.000 with uniform ones.
 - "uniform": w_i = 1, so at t = 0 f is apricot's objective divided by n (coverage of the *data*,
   i.e. a representative rather than a diverse sample).
 
@@ -53,7 +54,9 @@ zero elsewhere, and the densities are read off the same graph. That graph object
 (weighted) facility location, a lower bound of f, and greedy maximises it exactly: every gain is kept
 up to date (when c_i rises, only the gains of the k + 1 candidates that can cover i change), so each
 step is one argmax. ``objective`` is then f_G(S); use :func:`facility_location_objective` for the exact
-f(S) (or an estimate on a sample of rows).
+f(S) (or an estimate on a sample of rows). The graph holds the coverage when items have close
+neighbours, as embeddings of real data do (1.0026 of apricot's exact-greedy objective on a 20k Gaussian
+mixture); on isotropic random rows, where every similarity is about equally small, it does not (0.952).
 """
 from __future__ import annotations
 
