@@ -87,7 +87,7 @@ class _Aggregator(Strategy):
 
     def _aggregate(self, judge: Backend, prompt: str, candidates: list[list[str]],
                    seed: int) -> list[dict[str, Any]]:  # pragma: no cover
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _aggregate")
 
     def _judge_chat(self, judge: Backend, convs: Sequence[Messages], seed: int, stage: int) -> list[str]:
         replies = chat(judge, convs, seeds=[sub_seed(seed, stage, i) for i in range(len(convs))],
