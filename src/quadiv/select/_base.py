@@ -94,11 +94,7 @@ def unit_quality(quality: np.ndarray | None, n: int) -> np.ndarray:
         return np.ones(n)
     from scipy.stats import rankdata
 
-    ranks = rankdata(quality, method="average")
-    lo, hi = float(ranks.min()), float(ranks.max())
-    if hi - lo <= 0:
-        return np.ones(n)
-    return (ranks - lo) / (hi - lo)
+    return min_max(rankdata(quality, method="average"))
 
 
 def min_max(values: np.ndarray) -> np.ndarray:
