@@ -76,11 +76,11 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
 
 
 def load_pool(input: Path, field, group_field, quality_field, extra_fields=()):
-    """Read only the columns the command needs."""
+    """Read only the columns the command needs (the reader adds `id` when the file has one)."""
     from quadiv._pool import read
 
     wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
-    columns = sorted(wanted | {"id"}) if field is not None else None
+    columns = sorted(wanted) if field is not None else None
     return read(str(input), field, columns=columns)
 
 

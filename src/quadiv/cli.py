@@ -6,6 +6,7 @@ arguments give one line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -40,26 +41,61 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Measure and control the quality-diversity trade-off of ML data and model outputs.")
 
 def main() -> None:
-    """Entry point: run the app; turn quadiv's errors into one line and exit code 2."""
+    """Entry point: run the app; a usage or input error is one line and exit 2, Ctrl-C exit 130.
+
+    Typer's parser errors are recognised by shape (an ``exit_code`` and a ``show()``), not by class:
+    typer 0.29 raises its own vendored copy of click's exceptions, older typers raise click's.
+    A bug (any other exception) keeps its traceback.
+    """
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except QuadivError as err:
         fail(str(err))
-    except (OSError, ValueError) as err:  # unreadable files, bad numbers from the shell
-        fail(f"{type(err).__name__}: {err}")
     except KeyboardInterrupt:
         fail("interrupted; no output was written", code=130)
     except typer.Exit as done:
         raise SystemExit(done.exit_code) from None
-    except typer.Abort:
-        fail("aborted", code=130)
-    except Exception as err:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            raise SystemExit(err.exit_code) from None
+    except Exception as err:
+        if type(err).__name__ == "Abort":  # typer's or click's Abort: Ctrl-C at a prompt or in the parser
+            fail("interrupted; no output was written", code=130)
+        if _is_parser_error(err):
+            _show_parser_error(err)
+        if isinstance(err, OSError) and err.filename:  # a file the command could not read or write
+            fail(f"{err.filename}: {err.strerror or err} (check the path and its permissions)")
         raise
+    if code == 130:  # typer >= 0.29 turns Ctrl-C into a returned exit code
+        fail("interrupted; no output was written", code=130)
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _is_parser_error(err: BaseException) -> bool:
+    return isinstance(getattr(err, "exit_code", None), int) and callable(getattr(err, "show", None))
+
+
+def _show_parser_error(err) -> None:
+    """click's usage line, then one 'error:' line naming the problem and where help is."""
+    ctx = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError" or not hasattr(err, "format_message"):
+        err.show()
+        raise SystemExit(err.exit_code)
+    if ctx is not None:
+        print(ctx.get_usage(), file=sys.stderr)
+        fail(f"{err.format_message()} (see '{ctx.command_path} --help')", code=err.exit_code)
+    fail(err.format_message(), code=err.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"quadiv {version('quadiv')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Measure and control the quality-diversity trade-off of ML data and model outputs."""
 
 
 @app.command()
