@@ -39,16 +39,26 @@ def fail(message: str, code: int = 2) -> None:
 
 @contextlib.contextmanager
 def progress(label: str, total: int | None, quiet: bool) -> Iterator:
-    """A progress bar on stderr (off when quiet or not a TTY); yields ``advance(n_done)``."""
+    """A progress bar on stderr (off when quiet or not a TTY); yields ``advance(n, total=None)``.
+
+    ``total=None`` shows a pulsing bar for work of unknown length; ``advance(0, total=T)`` sets it later.
+    The bar is removed when the block ends, so it never outlives the work it shows.
+    """
     if quiet or not sys.stderr.isatty():
-        yield lambda n: None
+        yield lambda n, total=None: None
         return
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+
+        def advance(n: int, total: int | None = None) -> None:
+            if total is not None:
+                bar.update(task, total=total)
+            bar.advance(task, n)
+
+        yield advance
 
 
 def template_columns(field: str | None) -> set[str]:
@@ -68,10 +78,22 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
         return load_embeddings(str(embeddings), len(pool)), f"file:{embeddings.name}"
     if embedding_field is not None:
         return embeddings_from_column(pool.table, embedding_field), f"field:{embedding_field}"
+    from quadiv.embed import get_embedder
+
     texts = pool.texts
-    options = {"base_url": base_url} if base_url else {}
+    model = get_embedder(embedder, **({"base_url": base_url} if base_url else {}))
+    pending = getattr(model, "pending_build", lambda: 0)()  # one-time set-up: the static model's distillation
+    if pending:
+        with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
+            model.build(progress=advance)
     with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
-        X = embed(texts, embedder=embedder, progress=advance, **options)
+        finished = [0]
+
+        def rows_done(done: int) -> None:  # embed() reports rows finished so far; the bar wants increments
+            advance(done - finished[0])
+            finished[0] = done
+
+        X = embed(texts, embedder=model, progress=rows_done)
     return X, embedder
 
 
@@ -95,11 +117,11 @@ def finite(obj):
     return obj
 
 
-def console(width: int):
-    """stdout console; when piped, wide enough for the whole table instead of wrapping at 80."""
+def console():
+    """stdout console; when piped, unbounded, so tables keep whole headers and cells instead of wrapping."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=max(width, 80))
+    return Console() if sys.stdout.isatty() else Console(width=100_000)
 
 
 def fmt(value) -> str:

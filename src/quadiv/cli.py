@@ -111,7 +111,7 @@ def measure(
     embeddings: Path | None = EMBEDDINGS,
     embedding_field: str | None = EMB_FIELD,
     base_url: str | None = BASE_URL,
-    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names."),
+    metrics: str | None = typer.Option(None, "--metrics", help="Comma-separated metric names (see the README's table)."),
     reference: Path | None = typer.Option(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
@@ -136,7 +136,7 @@ def measure(
     if reference is not None:
         ref_pool = load_pool(reference, pool.field, None, None, (embedding_field,))
         ref_X, _ = load_embeddings_for(ref_pool, embedder, None, embedding_field, base_url, quiet)
-    with progress("measuring", len(pool), quiet) as advance:
+    with progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              k=k, seed=seed, progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
@@ -169,7 +169,7 @@ def _print_measure(result: dict, source: str) -> None:
         table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold", min_width=9)
     for name, value in result["metrics"].items():
         table.add_row(name, fmt(value), *(fmt(groups[g].get(name)) for g in groups))
-    out = console(26 + 12 * (len(groups) + 1))
+    out = console()
     out.print(title, highlight=False)
     out.print(table)
 
@@ -211,7 +211,8 @@ def select(
     budget = _budget(budget, fraction, len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None
-    result = selector.select(X, budget, quality, tradeoff, groups, seed)
+    with progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
+        result = selector.select(X, budget, quality, tradeoff, groups, seed)
     write(pool.take(result.indices), str(output))
     names = _select_metrics(X is not None, texts is not None, quality is not None)
     chosen = result.indices
@@ -219,7 +220,7 @@ def select(
     after = run_measure(X[chosen], None if texts is None else [texts[i] for i in chosen],
                         None if quality is None else quality[chosen], metrics=names, seed=seed)["metrics"]
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
-              "tradeoff": tradeoff, "embedder": label, "output": str(output),
+              "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
               "metrics": {"before": before, "after": after}}
     if report_path is not None:
         _select_report(summary, report_path, png, pool, X, quality, groups, chosen, seed)
@@ -285,9 +286,10 @@ def _print_select(report: dict) -> None:
         table.add_column(column, justify="right" if column != "metric" else "left")
     for name, value in report["metrics"]["before"].items():
         table.add_row(name, fmt(value), fmt(report["metrics"]["after"][name]))
-    out = console(80)
+    out = console()
     out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
-              f"(objective {report['objective']:.4g})", highlight=False)
+              f"(objective {report['objective']:.4g}; field {report['field']}, embedder {report['embedder']})",
+              highlight=False)
     out.print(table)
 
 
@@ -319,28 +321,33 @@ def dedup(
     if semantic is not None:
         X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     quality = pool.floats(quality_field) if quality_field else None
-    result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic, seed=seed)
+    with progress("removing duplicates", None, quiet):
+        result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
+                           seed=seed)
     write(pool.take(result.keep), str(output))
     summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
     if as_json:
         print(json.dumps(summary))
     else:
         removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())
-        console(80).print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed})",
+        console().print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed})",
                           highlight=False)
 
 
 @app.command()
 def methods() -> None:
-    """List the selection methods and their parameters."""
+    """List the selection methods with their parameters (set them with --param NAME=VALUE)."""
     import inspect
 
+    from quadiv._params import describe_params
     from quadiv.select import SELECTORS
 
+    print("selection methods (quadiv select --method M --param NAME=VALUE):")
     for name in sorted(SELECTORS):
         cls = SELECTORS[name]
-        doc = (inspect.getdoc(cls) or "").splitlines()[0] if inspect.getdoc(cls) else ""
-        print(f"{name:20s} {doc}")
+        doc = (inspect.getdoc(cls) or "").splitlines()
+        print(f"  {name:18s} {doc[0] if doc else ''}")
+        print(f"  {'':18s} parameters: {describe_params(cls)}")
 
 
 @app.command("report")

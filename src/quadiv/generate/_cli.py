@@ -108,4 +108,4 @@ def _print(report: dict) -> None:
              **report.get("metrics", {})}
     for name, value in lines.items():
         table.add_row(name, fmt(value))
-    console(80).print(table)
+    console().print(table)

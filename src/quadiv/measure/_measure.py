@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from quadiv.errors import UsageError
 from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
 
 
@@ -19,7 +20,7 @@ def measure(
     reference: np.ndarray | None = None,
     k: int = 5,
     seed: int = 0,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> dict:
     """Metrics of the whole set and of each group: ``{"n", "metrics": {...}, "groups": {g: {...}}}``.
 
@@ -27,18 +28,24 @@ def measure(
     groups (worst group, 20th percentile, Gini, harmony). With ``input_ids`` (several outputs per
     input) they hold per-input and across-input diversity (Kirk et al. 2023). With ``reference``
     embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
+    ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
+    computed (a metric of the whole set or of one group is one step).
     """
     n = _count(X, texts, quality)
     names = list(metrics) if metrics is not None else _suite.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
-    whole = _suite.Sample(X, texts, quality, seed=seed, progress=progress)
-    overall = _suite.compute(names, whole)
+    whole = _suite.Sample(X, texts, quality, seed=seed)
+    labels = sorted(set(np.asarray(groups).tolist()), key=str) if groups is not None else []
+    if progress is not None:
+        progress(0, total=len(names) * (1 + len(labels)))
+    overall = _suite.compute(names, whole, progress=progress)
     result = {"n": n, "metrics": overall, "groups": {}}
     if groups is not None:
         groups = np.asarray(groups)
-        for label in sorted(set(groups.tolist()), key=str):
+        for label in labels:
             idx = np.flatnonzero(groups == label)
-            result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, whole.subset(idx))}
+            result["groups"][str(label)] = {"n": int(idx.size),
+                                            **_suite.compute(names, whole.subset(idx), progress=progress)}
         if quality is not None:
             spread, result["worst_group"] = _group_spread(quality, groups)
             overall.update(spread)
@@ -46,14 +53,16 @@ def measure(
         overall.update(_input_diversity(np.asarray(input_ids), X, texts))
     if reference is not None and X is not None:
         overall.update(_reference.prdc(reference, X, k=k))
+    missing = [name for name in names if name not in overall]  # a derived metric asked for without its input
+    if missing:
+        raise UsageError(f"metric '{missing[0]}' needs {_suite.DERIVED_METRICS[missing[0]]}, "
+                         "which this run does not have")
     return result
 
 
 def _count(*arrays) -> int:
     sizes = {len(a) for a in arrays if a is not None}
     if len(sizes) != 1:
-        from quadiv.errors import UsageError
-
         raise UsageError(f"embeddings, texts and quality must describe the same items; got sizes {sorted(sizes)}")
     return sizes.pop()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -24,11 +24,10 @@ class Sample:
     texts: Sequence[str] | None = None
     quality: np.ndarray | None = None
     seed: int = 0
-    progress: Callable[[int], None] | None = field(default=None, repr=False)
 
     @cached_property
     def spectrum(self) -> np.ndarray:
-        return _vendi.vendi_spectrum(self.X, progress=self.progress)
+        return _vendi.vendi_spectrum(self.X)
 
     @cached_property
     def tokens(self) -> list[list[str]]:
@@ -93,6 +92,8 @@ def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
         return "texts", lambda s: _lexical.compression_ratio(s.texts)
     if name.startswith("quality_"):
         return "quality", lambda s: s.quality_stats[name]
+    if name in DERIVED_METRICS:
+        return "derived", lambda s: math.nan  # computed by `measure` from its extra inputs
     raise UsageError(f"unknown metric '{name}'; known: {', '.join(KNOWN_METRICS)}")
 
 
@@ -105,11 +106,23 @@ def _is_order(text: str) -> bool:
         return False
 
 
+# Metrics of the whole set that need an extra input besides embeddings, texts and quality; `measure`
+# computes them, named here so that --metrics accepts them: name -> what it needs.
+_GROUP_QUALITY = "groups and quality scores (--group-field and --quality-field)"
+_INPUTS = "input ids (--input-field)"
+DERIVED_METRICS = {
+    **dict.fromkeys(("precision", "recall", "density", "coverage"), "a reference set (--reference)"),
+    **dict.fromkeys(("per_input_vendi", "across_input_vendi", "per_input_distinct_2", "across_input_distinct_2"),
+                    _INPUTS),
+    **dict.fromkeys(("worst_group_quality", "group_p20_quality", "group_gini_quality", "harmony_quality"),
+                    _GROUP_QUALITY),
+}
 KNOWN_METRICS = (
     "vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q<order>", "qvendi", "mean_pairwise_distance",
     "cluster_entropy", "cluster_entropy_norm", "distinct_1", "distinct_2", "distinct_3", "distinct_4",
     "ead", "ead_2", "ngram_diversity", "self_bleu", "compression_ratio", "quality_mean", "quality_std",
     "quality_min", "quality_p10", "quality_p25", "quality_median", "quality_p75", "quality_p90", "quality_max",
+    *DERIVED_METRICS,
 )
 EMBEDDING_METRICS = ("vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "mean_pairwise_distance", "cluster_entropy")
 TEXT_METRICS = ("distinct_1", "distinct_2", "distinct_3", "distinct_4", "ead", "ngram_diversity", "self_bleu",
@@ -137,16 +150,23 @@ def parse_metrics(spec: str | Sequence[str] | None) -> list[str] | None:
     return names
 
 
-def compute(names: Sequence[str], sample: Sample) -> dict[str, float]:
-    """Every named metric of one sample; a metric whose input is missing is a UsageError."""
+def compute(names: Sequence[str], sample: Sample, progress: Callable[[int], None] | None = None) -> dict[str, float]:
+    """Every named metric of one sample; a metric whose input is missing is a UsageError.
+
+    ``progress(1)`` is called after each metric.
+    """
     have = {"X": sample.X is not None, "texts": sample.texts is not None, "quality": sample.quality is not None}
     have["Xq"] = have["X"] and have["quality"]
+    have["derived"] = True
     needs_text = {"X": "embeddings", "texts": "texts", "quality": "quality scores (--quality-field)",
                   "Xq": "embeddings and quality scores"}
     out = {}
     for name in names:
         need, fn = _metric(name)
-        if not have[need]:
-            raise UsageError(f"metric '{name}' needs {needs_text[need]}, which this run does not have")
-        out[name] = float(fn(sample))
+        if need != "derived":
+            if not have[need]:
+                raise UsageError(f"metric '{name}' needs {needs_text[need]}, which this run does not have")
+            out[name] = float(fn(sample))
+        if progress is not None:
+            progress(1)
     return out

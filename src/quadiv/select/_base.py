@@ -19,6 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from quadiv._params import check_params
 from quadiv.errors import UsageError
 
 
@@ -117,6 +118,7 @@ def get_selector(method: str, **params) -> Selector:
     """Build the registered selector called ``method`` with its method-specific parameters."""
     if method not in SELECTORS:
         raise UsageError(f"unknown selection method '{method}'; choose one of: {', '.join(sorted(SELECTORS))}")
+    check_params("method", method, SELECTORS[method], params)
     try:
         return SELECTORS[method](**params)
     except TypeError as err:
