@@ -97,13 +97,20 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
     return X, embedder
 
 
-def load_pool(input: Path, field, group_field, quality_field, extra_fields=()):
-    """Read only the columns the command needs (the reader adds `id` when the file has one)."""
+def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *, whole_rows: bool = False):
+    """Read the columns the command needs (the reader adds `id` when the file has one), or every column
+    with ``whole_rows`` for commands that write rows back out in the input's schema; a named column that
+    the file lacks is an error either way."""
     from quadiv._pool import read
 
     wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
-    columns = sorted(wanted) if field is not None else None
-    return read(str(input), field, columns=columns)
+    pool = read(str(input), field, columns=sorted(wanted) if field is not None and not whole_rows else None)
+    missing = sorted(wanted - set(pool.table.column_names))
+    if missing:
+        from quadiv.io import missing_field
+
+        raise missing_field(missing[0], pool.table.column_names, str(input))
+    return pool
 
 
 def finite(obj):

@@ -204,7 +204,7 @@ def select(
 
     _check_output(output, input)
     selector = get_selector(method, **parse_params(param))
-    pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
+    pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
     _budget(budget, fraction, len(pool))  # fail before embedding anything
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
@@ -316,7 +316,7 @@ def dedup(
     from quadiv.select import dedup as run_dedup
 
     _check_output(output, input)
-    pool = load_pool(input, field, None, quality_field, (embedding_field,))
+    pool = load_pool(input, field, None, quality_field, (embedding_field,), whole_rows=True)
     X = None
     if semantic is not None:
         X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)

@@ -1,0 +1,132 @@
+"""The command-line contract with the typer and click versions installed: exit codes and one-line errors.
+
+Parser errors (unknown option, missing argument, bad number, misspelled command) exit 2 with click's usage
+line and one `error:` line; Ctrl-C exits 130 with "interrupted"; a bug keeps its traceback.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quadiv import cli
+
+
+def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, **kwargs)
+
+
+def invoke(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run `quadiv ARGS` in this process through `main()`; (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["quadiv", *args])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    out = capsys.readouterr()
+    return done.value.code, out.out, out.err
+
+
+def assert_parser_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) <= 2 and lines[-1].startswith("error: "), err
+    for needle in needles:
+        assert needle in lines[-1], (needle, err)
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> Path:
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps({"text": f"row {i} says something"}) + "\n" for i in range(5)))
+    return path
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("measure", "{pool}", "--no-such-option"), "--no-such-option"),
+    (("measure",), "INPUT"),
+    (("select", "{pool}", "--budget", "abc", "-o", "{out}"), "--budget"),
+    (("select", "{pool}", "-o", "{out}", "--tradeoff", "half"), "--tradeoff"),
+    (("mesure", "{pool}"), "mesure"),
+    (("select", "{pool}", "--budget", "2"), "--output"),
+    (("front", "{pool}", "--budget", "2", "--json", "extra-arg", "-o", "{out}"), "extra-arg"),
+    (("generate", "{pool}", "-o", "{out}"), "--backend"),
+    (("report",), "RESULT"),
+])
+def test_parser_errors_exit_2_in_one_line(monkeypatch, capsys, pool: Path, args, needle) -> None:
+    args = [a.format(pool=pool, out=pool.parent / "out.jsonl") for a in args]
+    code, out, err = invoke(monkeypatch, capsys, *args)
+    assert_parser_error(code, err, needle.lower() if needle.isupper() else needle)
+    assert not (pool.parent / "out.jsonl").exists()
+
+
+def test_parser_error_through_the_installed_script(pool: Path) -> None:
+    proc = run("measure", str(pool), "--no-such-option")
+    assert_parser_error(proc.returncode, proc.stderr, "--no-such-option")
+
+
+def test_version(monkeypatch, capsys) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = invoke(monkeypatch, capsys, "--version")
+    assert code == 0 and out.strip() == f"quadiv {version('quadiv')}"
+
+
+def test_help_exits_0(monkeypatch, capsys) -> None:
+    code, out, _ = invoke(monkeypatch, capsys, "select", "--help")
+    assert code == 0 and "--budget" in out
+
+
+def test_success_exits_0(monkeypatch, capsys, pool: Path) -> None:
+    code, out, _ = invoke(monkeypatch, capsys, "measure", str(pool), "--metrics", "distinct_2", "--json")
+    assert code == 0 and json.loads(out)["n"] == 5
+
+
+@pytest.mark.parametrize("command", ["measure", "select"])
+def test_keyboard_interrupt_inside_a_command_exits_130(monkeypatch, capsys, pool: Path, command) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_pool", interrupted)
+    extra = ["-n", "2", "-o", str(pool.parent / "out.jsonl")] if command == "select" else []
+    code, _, err = invoke(monkeypatch, capsys, command, str(pool), *extra)
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
+    assert not (pool.parent / "out.jsonl").exists()
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch, capsys, pool: Path) -> None:
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "load_pool", broken)
+    monkeypatch.setattr(sys, "argv", ["quadiv", "measure", str(pool)])
+    with pytest.raises(ZeroDivisionError):
+        cli.main()
+
+
+@pytest.mark.parametrize("command", ["measure", "select"])
+def test_sigint_during_a_long_step_exits_130_and_a_rerun_works(tmp_path: Path, pool: Path, command) -> None:
+    """A real Ctrl-C: the command waits on an embeddings server that never answers, gets SIGINT, exits 130."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(120)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    out = tmp_path / "chosen.jsonl"
+    extra = ["-n", "2", "-o", str(out)] if command == "select" else []
+    proc = subprocess.Popen([sys.executable, "-m", "quadiv", command, str(pool), "--embedder", "openai:m",
+                             "--base-url", url, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OPENAI_API_KEY": "test"})
+    connection, _ = server.accept()  # the command is now inside its long step
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    connection.close()
+    server.close()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl"]
+    rerun = run(command, str(pool), *extra)
+    assert rerun.returncode == 0, rerun.stderr
