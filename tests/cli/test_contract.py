@@ -130,3 +130,27 @@ def test_sigint_during_a_long_step_exits_130_and_a_rerun_works(tmp_path: Path, p
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl"]
     rerun = run(command, str(pool), *extra)
     assert rerun.returncode == 0, rerun.stderr
+
+
+def test_front_help_shows_the_defaults(monkeypatch, capsys) -> None:
+    code, out, _ = invoke(monkeypatch, capsys, "front", "--help")
+    assert code == 0 and "facility-location,dpp,mmr,cluster" in out and "0:1:11" in out
+
+
+def test_methods_list_parameters_and_a_wrong_one_names_the_valid(monkeypatch, capsys, pool: Path) -> None:
+    code, out, _ = invoke(monkeypatch, capsys, "methods")
+    assert code == 0 and "n_clusters=None, rounds=4, temperature=0.1" in out and "eps=1e-06" in out
+    code, _, err = invoke(monkeypatch, capsys, "select", str(pool), "-n", "2", "-o", str(pool.parent / "o.jsonl"),
+                          "--method", "dpp", "--param", "foo=1")
+    assert code == 2 and "no parameter foo" in err and "eps" in err and len(err.strip().splitlines()) == 1
+
+
+def test_derived_metrics_are_accepted_by_name(monkeypatch, capsys, pool: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference.jsonl"
+    reference.write_text("".join(json.dumps({"text": f"another row {i} of text"}) + "\n" for i in range(8)))
+    code, out, err = invoke(monkeypatch, capsys, "measure", str(pool), "--metrics", "precision,recall,vendi",
+                            "--reference", str(reference), "--k", "2", "--json")
+    assert code == 0, err
+    assert {"precision", "recall", "vendi"} <= set(json.loads(out)["metrics"])
+    code, _, err = invoke(monkeypatch, capsys, "measure", str(pool), "--metrics", "precision")
+    assert code == 2 and "--reference" in err

@@ -36,16 +36,17 @@ def front_command(
     budget: str | None = typer.Option(
         None, "--budget", "-n", help="Rows each selection keeps; a comma list (500,1000) sweeps budgets too."),
     methods: str | None = typer.Option(
-        None, "--methods", help="Comma-separated selection methods [default: facility-location,dpp,mmr,cluster]."),
+        None, "--methods", help="Comma-separated selection methods.",
+        show_default="facility-location,dpp,mmr,cluster"),
     tradeoffs: str | None = typer.Option(
-        None, "--tradeoffs", "-t", help="START:STOP:COUNT (numpy linspace) or a comma list [default: 0:1:11]."),
+        None, "--tradeoffs", "-t", help="START:STOP:COUNT (numpy linspace) or a comma list.", show_default="0:1:11"),
     objectives: str = typer.Option(
         "quality_mean:max,vendi:max", "--objectives", help="NAME:max|min pairs, comma-separated."),
     metrics: str | None = typer.Option(
-        None, "--metrics", help="Metrics measured at every point [default: those of `measure`]."),
+        None, "--metrics", help="Metrics measured at every point.", show_default="those of `measure`"),
     reference: str | None = typer.Option(
-        None, "--reference", help="Hypervolume reference point, one value per objective [default: each "
-                                  "objective's worst value 10% of its range further out]."),
+        None, "--reference", help="Hypervolume reference point, one value per objective.",
+        show_default="each objective's worst value, 10% of its range further out"),
     from_table: Path | None = typer.Option(
         None, "--from", help="Front of finished results instead: a table of knob columns and metric columns."),
     budget_evals: int | None = typer.Option(
