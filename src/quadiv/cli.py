@@ -216,9 +216,10 @@ def select(
     write(pool.take(result.indices), str(output))
     names = _select_metrics(X is not None, texts is not None, quality is not None)
     chosen = result.indices
-    before = run_measure(X, texts, quality, metrics=names, seed=seed)["metrics"]
-    after = run_measure(X[chosen], None if texts is None else [texts[i] for i in chosen],
-                        None if quality is None else quality[chosen], metrics=names, seed=seed)["metrics"]
+    with progress("measuring the pool and the selection", None, quiet):
+        before = run_measure(X, texts, quality, metrics=names, seed=seed)["metrics"]
+        after = run_measure(X[chosen], None if texts is None else [texts[i] for i in chosen],
+                            None if quality is None else quality[chosen], metrics=names, seed=seed)["metrics"]
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
               "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
               "metrics": {"before": before, "after": after}}
