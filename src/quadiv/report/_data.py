@@ -19,11 +19,13 @@ MAX_CELL_CHARS = 300
 MAX_BINS = 40
 
 
-def detect_kind(result: Mapping) -> str:
+ACCEPTED = "the JSON that `quadiv front -o`, `quadiv select --json` or `quadiv measure --json` wrote"
+
+
+def detect_kind(result: object) -> str:
     """Which result this is: "front" (has points), "select" (before/after metrics) or "measure"."""
     if not isinstance(result, Mapping):
-        raise InputError(f"a result must be a JSON object; got {type(result).__name__}",
-                         fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+        raise InputError(f"not a quadiv result: a JSON {_json_type(result)}, not an object", fix=f"pass {ACCEPTED}")
     if "points" in result:
         return "front"
     metrics = result.get("metrics")
@@ -31,8 +33,32 @@ def detect_kind(result: Mapping) -> str:
         return "select"
     if isinstance(metrics, Mapping):
         return "measure"
-    raise InputError(f"not a quadiv result: no 'points' or 'metrics' key (keys: {', '.join(map(str, result))})",
-                     fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+    keys = f"its keys: {', '.join(map(str, result))}" if result else "an empty object"
+    raise InputError(f"not a quadiv result: no 'points' or 'metrics' object ({keys})", fix=f"pass {ACCEPTED}")
+
+
+def _json_type(value: object) -> str:
+    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def missing_panels(result: Mapping, kind: str, rows: Mapping | None) -> list[str]:
+    """The panels a result alone cannot draw (they need the pool's rows), as one sentence each; [] with rows."""
+    if rows is not None or kind not in KINDS:
+        return []
+    metrics = result.get("metrics") if isinstance(result, Mapping) else None
+    metrics = metrics.get("before", metrics) if kind == "select" and isinstance(metrics, Mapping) else metrics
+    has_quality = isinstance(metrics, Mapping) and "quality_mean" in metrics
+    if kind == "measure":
+        panels = ["the quality distribution"] * has_quality + ["the embedding map"]
+        how = "`quadiv measure ... --report R.html`"
+    else:
+        panels = [*["the quality distribution", "quality by group (when the run had groups)"] * has_quality,
+                  "the embedding map", "the sample rows"]
+        how = "`quadiv select ... --report R.html`" if kind == "select" else "`quadiv front INPUT ... --report R.html`"
+    of = "" if kind != "front" else " of the knee's selection"
+    return [f"not drawn: {', '.join(panels)}{of}: they need the pool's rows and embeddings, which a {kind} "
+            f"result does not hold; to draw them, run {how}"]
 
 
 def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
@@ -40,9 +66,10 @@ def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
     if kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not isinstance(result, Mapping):
-        raise InputError(f"a {kind} result must be a JSON object; got {type(result).__name__}")
+        raise InputError(f"a {kind} result must be a JSON object; got a JSON {_json_type(result)}")
+    missing = missing_panels(result, kind, rows)
     rows = _check_rows(rows)
-    data: dict = {"kind": kind, **_SUMMARIES[kind](result)}
+    data: dict = {"kind": kind, **_SUMMARIES[kind](result), "missing": missing}
     sections = {"groups": _groups(result, kind, rows.get("groups")),
                 "hist": _histograms(rows.get("quality_before"), rows.get("quality_after")),
                 "map": _map(rows.get("map")),
@@ -174,8 +201,27 @@ def _front(result: Mapping) -> dict:
     if knee is not None and (isinstance(knee, bool) or not isinstance(knee, int) or not 0 <= knee < len(points)):
         raise InputError(f"'knee' must index one of the {len(points)} points; got {knee!r}")
     hv = result.get("hypervolume")
-    return {"objectives": [{"name": str(n), "direction": d} for n, d in objectives.items()],
-            "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None}
+    budgets = list(dict.fromkeys(fmt(p["params"].get("budget")) for p in points))
+    for p in points:
+        p["series"] = p["method"] + (f", budget {fmt(p['params'].get('budget'))}" if len(budgets) > 1 else "")
+    names = [str(n) for n in objectives]
+    markers = _markers(points, names[:2]) if len(names) >= 2 else []
+    shared = sum(len(m) for m in markers if len(m) > 1)
+    notes = [f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
+             f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings"] if shared else []
+    return {"objectives": [{"name": n, "direction": d} for n, d in zip(names, objectives.values())],
+            "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None,
+            "markers": markers, "notes": notes}
+
+
+def _markers(points: list[dict], names: list[str]) -> list[list[int]]:
+    """Indices of the points drawn at each position: points with identical values of both plotted objectives."""
+    at: dict[tuple, list[int]] = {}
+    for i, p in enumerate(points):
+        xy = tuple(_number(p["metrics"].get(name)) for name in names)
+        if None not in xy:
+            at.setdefault(xy, []).append(i)
+    return list(at.values())
 
 
 def _point(i: int, point: object) -> dict:
@@ -301,6 +347,11 @@ def _map(given: Mapping | None) -> dict | None:
     if "label" in given:
         names, index = np.unique(np.asarray([str(v) for v in given["label"]]), return_inverse=True)
         out["names"], out["label"] = names.tolist(), index.reshape(-1).tolist()
+    total = given.get("total", n)
+    if not isinstance(total, int) or total < n:
+        raise UsageError(f"rows['map']['total'] must be the number of rows the map was drawn from (>= {n}); "
+                         f"got {total!r}")
+    out["notes"] = [f"showing {n:,} of {total:,} points, sampled uniformly at random"] if total > n else []
     return out
 
 
