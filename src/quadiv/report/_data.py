@@ -38,7 +38,8 @@ def detect_kind(result: object) -> str:
 
 
 def _json_type(value: object) -> str:
-    names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+             type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -92,13 +93,14 @@ def _check_rows(rows: Mapping | None) -> Mapping:
 def _need(result: Mapping, key: str, kind: str, types: type | tuple) -> object:
     value = result.get(key)
     if not isinstance(value, types):
-        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {type(value).__name__}",
+        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {_json_type(value)}",
                          fix=f"pass the JSON that `quadiv {kind}` wrote")
     return value
 
 
 def _type_names(types: type | tuple) -> str:
-    return " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    names = {Mapping: "an object", list: "an array"}
+    return " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
 
 
 # Summaries: key-value pairs and a metric table, per kind.
@@ -169,7 +171,13 @@ def _change(before: object, after: object) -> float | None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number that a float can hold (JSON integers may be larger)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def fmt(value: object) -> str:

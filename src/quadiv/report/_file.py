@@ -23,8 +23,8 @@ def check_report_paths(output: str | os.PathLike, png_dir: str | os.PathLike | N
         raise UsageError(f"the folder of {out} does not exist: create it or choose another path for the report")
     for source in map(Path, inputs):
         if out.resolve() == source.resolve():
-            raise UsageError(f"the report path {out} is also {source}, which this command reads or writes: "
-                             "choose another path for the report")
+            raise UsageError(f"the report path {out} is the same file as {source}, which this command reads or "
+                             "writes: choose another path for the report")
     if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
         raise UsageError(f"--png {png_dir} is a file: give a folder for the PNG figures")
 
@@ -68,6 +68,8 @@ def _read(path: Path) -> object:
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON (line {err.lineno}: {err.msg})", path=str(path),
                          fix=f"pass {ACCEPTED}") from None
+    except ValueError:  # an integer with more digits than Python converts
+        raise InputError("holds an integer too long to read", path=str(path), fix=f"pass {ACCEPTED}") from None
     except RecursionError:
         raise InputError("JSON nested too deeply", path=str(path), fix=f"pass {ACCEPTED}") from None
 
