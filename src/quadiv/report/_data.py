@@ -47,9 +47,13 @@ def missing_panels(result: Mapping, kind: str, rows: Mapping | None) -> list[str
     """The panels a result alone cannot draw (they need the pool's rows), as one sentence each; [] with rows."""
     if rows is not None or kind not in KINDS:
         return []
-    metrics = result.get("metrics") if isinstance(result, Mapping) else None
-    metrics = metrics.get("before", metrics) if kind == "select" and isinstance(metrics, Mapping) else metrics
-    has_quality = isinstance(metrics, Mapping) and "quality_mean" in metrics
+    if kind == "front":
+        points = result.get("points")
+        metrics = [p.get("metrics") for p in points if isinstance(p, Mapping)] if isinstance(points, list) else []
+    else:
+        metrics = result.get("metrics")
+        metrics = [metrics.get("before", metrics) if kind == "select" else metrics] if isinstance(metrics, Mapping) else []
+    has_quality = any(isinstance(m, Mapping) and "quality_mean" in m for m in metrics)
     if kind == "measure":
         panels = ["the quality distribution"] * has_quality + ["the embedding map"]
         how = "`quadiv measure ... --report R.html`"
