@@ -237,23 +237,9 @@ def test_a_measure_map_has_no_choice(sample):
     assert "chosen" not in out and out["total"] == 5
 
 
-def _two_budget_front(payload: str) -> dict:
-    """Two methods x two budgets x three tradeoffs; at tradeoff 1 each budget's two methods tie."""
-    points = []
-    for budget in (5, 10):
-        for method in ("facility-location", "mmr"):
-            for t in (0.0, 0.5, 1.0):
-                tie = t == 1.0
-                points.append({"method": method, "params": {"tradeoff": t, "budget": budget},
-                               "metrics": {payload: 0.9 + budget if tie else t + budget + (method == "mmr"),
-                                           "vendi": 3.0 if tie else 10 - t - budget},
-                               "pareto": tie})
-    return {"objectives": {payload: "max", "vendi": "max"}, "points": points, "knee": 2}
-
-
 def test_front_colours_by_budget_and_merges_identical_points(tmp_path, sample):
     payload = sample.payloads[0]
-    page = _page(tmp_path, _two_budget_front(payload), "front")
+    page = _page(tmp_path, sample.budgets(payload), "front")
     front = _data(page)["front"]
     assert {p["series"] for p in front["points"]} == {"facility-location, budget 5", "mmr, budget 5",
                                                      "facility-location, budget 10", "mmr, budget 10"}
