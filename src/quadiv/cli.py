@@ -126,10 +126,9 @@ def measure(
     from quadiv.measure._suite import parse_metrics
 
     names = parse_metrics(metrics)
-    if report is not None:
-        from quadiv.report import check_report_paths
+    from quadiv.report import check_report_paths
 
-        check_report_paths(report, png, (input,))
+    check_report_paths(report, png, (input,))
     pool = load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
@@ -207,10 +206,9 @@ def select(
     from quadiv.select import get_selector
 
     _check_output(output, input)
-    if report_path is not None:
-        from quadiv.report import check_report_paths
+    from quadiv.report import check_report_paths
 
-        check_report_paths(report_path, png, (input, output))
+    check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
     _budget(budget, fraction, len(pool))  # fail before embedding anything

@@ -60,3 +60,10 @@ def test_a_report_over_an_input_or_output_is_refused_before_any_work(pool, comma
     assert (pool / "pool.jsonl").read_bytes() == before
     if command != "measure":
         assert not (pool / target).exists()
+
+
+@pytest.mark.parametrize("command, extra", [("measure", []), ("select", ["-n", "5", "-o", "kept2.jsonl"])])
+def test_png_without_a_report_is_refused(pool, command, extra):
+    done = quadiv(command, *COMMON, *extra, "--png", "figs2", cwd=pool)
+    assert done.returncode == 2 and "give --report" in done.stderr, done.stderr
+    assert not (pool / "figs2").exists() and not (pool / "kept2.jsonl").exists()

@@ -67,10 +67,9 @@ def front_command(
     from quadiv.front import parse_objectives
 
     source = _check_paths(input, from_table, output)
-    if report is not None:
-        from quadiv.report import check_report_paths
+    from quadiv.report import check_report_paths
 
-        check_report_paths(report, None, (source, output))
+    check_report_paths(report, None, (source, output))
     objectives = parse_objectives(objectives)
     ref = _floats(reference, "--reference") if reference is not None else None
     if from_table is not None:

@@ -12,10 +12,14 @@ from quadiv.report._build import build_report
 from quadiv.report._data import ACCEPTED, detect_kind, missing_panels
 
 
-def check_report_paths(output: str | os.PathLike, png_dir: str | os.PathLike | None = None,
+def check_report_paths(output: str | os.PathLike | None, png_dir: str | os.PathLike | None = None,
                        inputs: tuple[str | os.PathLike, ...] = ()) -> None:
     """Refuse, before any work, a page path that is one of `inputs` (the command's other files) or lies in
-    no folder, and a --png that is a file."""
+    no folder, a --png that is a file, and a --png without a page (`output` None)."""
+    if output is None:
+        if png_dir is not None:
+            raise UsageError("--png draws the figures of the report: give --report PAGE.html too")
+        return
     out = Path(output)
     if out.is_dir():
         raise UsageError(f"{out} is a folder: give the path of the HTML page to write")
