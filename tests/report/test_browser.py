@@ -229,3 +229,11 @@ def test_measure_metrics_table_fits_a_narrow_card(tmp_path, sample):
     dom = _dump(tmp_path / "probe.html", tmp_path, "--window-size=700,900")
     body = dom.find("body")[0]
     assert body.attrs["data-probe"] == "0,0"
+
+
+@pytest.mark.parametrize("kind", ["measure", "front"])
+def test_new_panels_run_no_payload(more, kind):
+    dom = more[kind][0]
+    assert not {n.tag for n in dom.walk()} & {"quadiv-pwned", "img", "iframe", "object", "embed"}
+    assert [n.text() for n in dom.find("title") if n.parent.tag == "head"] == [f"quadiv {kind} report"]
+    assert not dom.find("p", **{"class": "error"}), [n.text() for n in dom.find("p", **{"class": "error"})]
