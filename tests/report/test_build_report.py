@@ -248,3 +248,11 @@ def test_front_colours_by_budget_and_merges_identical_points(tmp_path, sample):
     assert "4 settings share 2 markers: their values of &lt;script&gt;" in page  # the objective name, escaped
     one_budget = _data(_page(tmp_path, sample.front(), "front"))["front"]
     assert [p["series"] for p in one_budget["points"]] == [p["method"] for p in one_budget["points"]]
+
+
+def test_front_table_marks_points_with_the_same_values(tmp_path, sample):
+    page = _page(tmp_path, sample.budgets(), "front")
+    assert "<th>on the Pareto front</th><td>4 (2 distinct)</td>" in page
+    assert "<th>same values as</th>" in page and page.count("<td>point 2</td>") == 1
+    plain = _page(tmp_path, sample.front(), "front")
+    assert "same values as" not in plain and "distinct" not in plain

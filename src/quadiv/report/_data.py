@@ -112,17 +112,22 @@ def _type_names(types: type | tuple) -> str:
 def _front_summary(result: Mapping) -> dict:
     front = _front(result)
     names = [f"{o['name']} ({o['direction']})" for o in front["objectives"]]
+    on_front = [m for m in front["markers"] if any(front["points"][i]["pareto"] for i in m)]
+    count = sum(p["pareto"] for p in front["points"])
     pairs = [("objectives", ", ".join(names)), ("points", len(front["points"])),
-             ("on the Pareto front", sum(p["pareto"] for p in front["points"]))]
+             ("on the Pareto front", f"{count} ({len(on_front)} distinct)" if on_front and len(on_front) < count else count)]
     hv = front.get("hypervolume")
     if hv:
         pairs.append(("hypervolume", f"{fmt(hv.get('value'))} (reference {fmt(hv.get('reference'))})"))
     if front["knee"] is not None:
         knee = front["points"][front["knee"]]
         pairs.append(("knee", f"{knee['method']} {params_text(knee['params'])}".strip()))
-    columns = ["method", "params", *(o["name"] for o in front["objectives"]), "pareto"]
-    table = [[p["method"], params_text(p["params"]), *(fmt(p["metrics"].get(o["name"]))
-              for o in front["objectives"]), "yes" if p["pareto"] else ""] for p in front["points"]]
+    same = {i: f"point {m[0]}" for m in front["markers"] for i in m[1:]}
+    columns = ["point", "method", "params", *(o["name"] for o in front["objectives"]), "pareto",
+               *(["same values as"] if same else [])]
+    table = [[i, p["method"], params_text(p["params"]), *(fmt(p["metrics"].get(o["name"]))
+              for o in front["objectives"]), "yes" if p["pareto"] else "", *([same.get(i, "")] if same else [])]
+             for i, p in enumerate(front["points"])]
     return {"title": "Pareto front", "pairs": pairs, "table": {"columns": columns, "rows": table},
             "front": front if len(front["objectives"]) >= 2 else None}
 
