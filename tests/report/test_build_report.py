@@ -211,8 +211,8 @@ def test_failed_figure_leaves_no_page_and_no_folder(tmp_path, sample, monkeypatc
 @pytest.mark.parametrize("kind, panels", [
     ("select", "the quality distribution, quality by group (when the run had groups), the embedding map, the sample rows"),
     ("measure", "the quality distribution, the embedding map"),
-    ("front", "the quality distribution, quality by group (when the run had groups), the embedding map, the sample "
-              "rows of the knee's selection"),
+    ("front", ("the quality distribution, quality by group (when the run had groups), the embedding map, the "
+               "sample rows of the knee's selection")),
 ])
 def test_a_result_alone_says_on_the_page_which_panels_it_cannot_draw(tmp_path, sample, kind, panels):
     page = _page(tmp_path, getattr(sample, kind)(), kind)

@@ -20,7 +20,8 @@ def pool(tmp_path_factory):
 
 
 def quadiv(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, cwd=cwd,
+                          check=False)
 
 
 COMMON = ["pool.jsonl", "--field", "text", "-q", "q", "--embeddings", "X.npy"]

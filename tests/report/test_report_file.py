@@ -16,7 +16,8 @@ ACCEPTED = "`quadiv front -o`, `quadiv select --json` or `quadiv measure --json`
 
 
 def quadiv(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, cwd=cwd,
+                          check=False)
 
 
 def _save(folder, name, obj) -> str:

@@ -12,8 +12,8 @@
 """
 from quadiv.report._build import build_report
 from quadiv.report._data import detect_kind, missing_panels
-from quadiv.report._file import check_report_paths, report_file, say_written
 from quadiv.report._escape import script_json
+from quadiv.report._file import check_report_paths, report_file, say_written
 from quadiv.report._project import map_rows, project_2d
 from quadiv.report._rows import group_rows, sample_rows
 

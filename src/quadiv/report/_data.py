@@ -62,8 +62,9 @@ def missing_panels(result: Mapping, kind: str, rows: Mapping | None) -> list[str
                   "the embedding map", "the sample rows"]
         how = "`quadiv select ... --report R.html`" if kind == "select" else "`quadiv front INPUT ... --report R.html`"
     of = "" if kind != "front" else " of the knee's selection"
-    return [f"not drawn: {', '.join(panels)}{of}: they need the pool's rows and embeddings, which a {kind} "
-            f"result does not hold; to draw them, run {how}"]
+    note = (f"not drawn: {', '.join(panels)}{of}: they need the pool's rows and embeddings, which a {kind} "
+            f"result does not hold; to draw them, run {how}")
+    return [note]
 
 
 def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
@@ -224,8 +225,9 @@ def _front(result: Mapping) -> dict:
     names = [str(n) for n in objectives]
     markers = _markers(points, names[:2]) if len(names) >= 2 else []
     shared = sum(len(m) for m in markers if len(m) > 1)
-    notes = [f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
-             f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings"] if shared else []
+    note = (f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
+            f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings")
+    notes = [note] if shared else []
     return {"objectives": [{"name": n, "direction": d} for n, d in zip(names, objectives.values())],
             "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None,
             "markers": markers, "notes": notes}
