@@ -225,9 +225,10 @@ def _front(result: Mapping) -> dict:
     names = [str(n) for n in objectives]
     markers = _markers(points, names[:2]) if len(names) >= 2 else []
     shared = sum(len(m) for m in markers if len(m) > 1)
-    note = (f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
-            f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings")
-    notes = [note] if shared else []
+    notes = []
+    if shared:
+        notes.append(f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
+                     f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings")
     return {"objectives": [{"name": n, "direction": d} for n, d in zip(names, objectives.values())],
             "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None,
             "markers": markers, "notes": notes}
