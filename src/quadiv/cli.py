@@ -126,6 +126,9 @@ def measure(
     from quadiv.measure._suite import parse_metrics
 
     names = parse_metrics(metrics)
+    from quadiv.report import check_report_paths
+
+    check_report_paths(report, png, (input,))
     pool = load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
@@ -141,13 +144,13 @@ def measure(
                              k=k, seed=seed, progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
     if report is not None:
-        from quadiv.report import build_report, group_rows, map_rows
+        from quadiv.report import build_report, group_rows, map_rows, say_written
 
         rows = {"quality_before": quality.tolist()} if quality is not None else {}
         if groups is not None and quality is not None:
             rows["groups"] = group_rows(groups, quality)
         rows["map"] = map_rows(X, labels=groups, seed=seed)
-        build_report(result, str(report), kind="measure", rows=rows, png_dir=_png_dir(png))
+        say_written(build_report(result, str(report), kind="measure", rows=rows, png_dir=_png_dir(png)))
     if as_json:
         print(json.dumps(finite(result)))
     else:
@@ -203,6 +206,9 @@ def select(
     from quadiv.select import get_selector
 
     _check_output(output, input)
+    from quadiv.report import check_report_paths
+
+    check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
     _budget(budget, fraction, len(pool))  # fail before embedding anything
@@ -261,22 +267,19 @@ def _budget(budget: int | None, fraction: float | None, n: int) -> int:
 
 
 def _png_dir(png: Path | None) -> str | None:
-    if png is None:
-        return None
-    png.mkdir(parents=True, exist_ok=True)
-    return str(png)
+    return None if png is None else str(png)
 
 
 def _select_report(summary: dict, path: Path, png: Path | None, pool, X, quality, groups, chosen, seed: int) -> None:
     """The HTML page of a selection: quality before/after, groups, the map, chosen and rejected rows."""
-    from quadiv.report import build_report, group_rows, map_rows, sample_rows
+    from quadiv.report import build_report, group_rows, map_rows, sample_rows, say_written
 
     rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(pool.table, chosen, seed=seed)}
     if quality is not None:
         rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
         if groups is not None:
             rows["groups"] = group_rows(groups, quality, chosen)
-    build_report(summary, str(path), kind="select", rows=rows, png_dir=_png_dir(png))
+    say_written(build_report(summary, str(path), kind="select", rows=rows, png_dir=_png_dir(png)))
 
 
 def _print_select(report: dict) -> None:
@@ -358,17 +361,12 @@ def report_command(
     png: Path | None = PNG,
 ) -> None:
     """Turn a saved JSON result into one self-contained HTML page (and PNG figures)."""
-    from quadiv.errors import InputError
-    from quadiv.report import build_report, detect_kind
+    from quadiv.report import report_file, say_written
 
-    try:
-        data = json.loads(result.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", path=str(result), fix="check the path") from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON (line {err.lineno})", path=str(result),
-                         fix="pass the JSON that quadiv printed or wrote") from None
-    build_report(data, str(output), kind=detect_kind(data), png_dir=_png_dir(png))
+    written, notes = report_file(result, output, png)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    say_written(written, sys.stdout)
 
 
 def _register_subcommands() -> None:

@@ -26,7 +26,7 @@ def test_sweep_writes_front_json(small_pool, tmp_path: Path, monkeypatch):
     path, npy, _ = small_pool
     calls = []
     monkeypatch.setattr(quadiv.report, "build_report",
-                        lambda result, out, **kw: calls.append((result, out, kw)), raising=False)
+                        lambda result, out, **kw: calls.append((result, out, kw)) or [out], raising=False)
     out = tmp_path / "front.json"
     res = invoke(str(path), "--budget", "20", "--embeddings", str(npy), "-q", "quality", "--tradeoffs", "0,0.5,1",
                  "--methods", "mmr,dpp", "-o", str(out), "--report", str(tmp_path / "r.html"), "--json", "--quiet")

@@ -65,8 +65,22 @@ def full_rows(n: int = 300, budget: int = 40) -> dict:
             "rejected_rows": [{"id": i, p: p} for i, p in enumerate(PAYLOADS)]}
 
 
+def two_budget_front(payload: str = "quality_mean") -> dict:
+    """Two methods x two budgets x three tradeoffs; at tradeoff 1 each budget's two methods tie."""
+    points = []
+    for budget in (5, 10):
+        for method in ("facility-location", "mmr"):
+            for t in (0.0, 0.5, 1.0):
+                tie = t == 1.0
+                points.append({"method": method, "params": {"tradeoff": t, "budget": budget},
+                               "metrics": {payload: 0.9 + budget if tie else t + budget + (method == "mmr"),
+                                           "vendi": 3.0 if tie else 10 - t - budget},
+                               "pareto": tie})
+    return {"objectives": {payload: "max", "vendi": "max"}, "points": points, "knee": 2}
+
+
 @pytest.fixture(scope="session")
 def sample() -> SimpleNamespace:
     """Builders of fresh inputs (results, rows) and the hostile strings they carry."""
     return SimpleNamespace(payloads=PAYLOADS, front=front_result, select=select_result, measure=measure_result,
-                           rows=full_rows)
+                           budgets=two_budget_front, rows=full_rows)

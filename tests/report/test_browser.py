@@ -4,10 +4,12 @@ Needs Debian's `chromium` package (apt-get install -y chromium); fails, never sk
 Deselect with -m "not browser". QUADIV_CHROMIUM may name another Chromium binary.
 """
 import os
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from quadiv.report import build_report
@@ -78,9 +80,9 @@ def _chromium() -> str:
     return binary
 
 
-def _dump(path, tmp) -> Node:
+def _dump(path, tmp, *flags: str) -> Node:
     """Open `path` in headless Chromium (no network) and parse the DOM after the page's script ran."""
-    cmd = [_chromium(), *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--dump-dom", path.as_uri()]
+    cmd = [_chromium(), *FLAGS, *flags, f"--user-data-dir={tmp / 'profile'}", "--dump-dom", path.as_uri()]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "HOME": str(tmp)})
     assert done.returncode == 0 and "<html" in done.stdout, f"chromium failed: {done.stderr[-2000:]}"
     parser = DomParser()
@@ -156,3 +158,82 @@ def test_hostile_text_shows_as_text(pages, sample):
     measure = pages["measure"][0]
     assert sample.payloads[0] in measure.by_id("groups-section").text()
     assert sample.payloads[1] in measure.by_id("summary").text()
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory, sample):
+    """A measure page with a map (no choice), and a front over two budgets with tied points."""
+    from quadiv.report import map_rows
+
+    tmp = tmp_path_factory.mktemp("browser-more")
+    rng = np.random.default_rng(2)
+    labels = np.array(["a", "b", sample.payloads[1]])[rng.integers(0, 3, 90)]
+    cases = {"measure": (sample.measure(), {"map": map_rows(rng.normal(size=(90, 6)), labels=labels)}),
+             "front": (sample.budgets(sample.payloads[0]), None)}
+    out = {}
+    for kind, (result, rows) in cases.items():
+        build_report(result, tmp / f"{kind}.html", kind=kind, rows=rows)
+        out[kind] = (_dump(tmp / f"{kind}.html", tmp), result, rows, labels)
+    return out
+
+
+def _fills(chart: Node, cls: str) -> list:
+    return [c.attrs["fill"] for c in chart.find("circle") if cls in c.attrs.get("class", "").split()]
+
+
+def test_measure_map_is_coloured_by_group_with_a_legend_of_groups(more, sample):
+    dom, _, rows, labels = more["measure"]
+    fills = _fills(dom.by_id("map-chart"), "map-pt")
+    assert len(fills) == len(rows["map"]["x"]) and len(set(fills)) == 3
+    legend = [span.text() for span in dom.by_id("map-legend").children if isinstance(span, Node)]
+    expected = {f"{g} ({int((labels == g).sum())})" for g in set(labels)}
+    assert set(legend) == expected and "chosen" not in dom.by_id("map-legend").text()
+    assert sample.payloads[1] in dom.by_id("map-legend").text()
+
+
+def test_front_has_one_colour_per_budget_and_one_marker_per_tie(more):
+    dom, result, _, _ = more["front"]
+    chart = dom.by_id("front-chart")
+    circles = [c for c in chart.find("circle") if "pt" in c.attrs.get("class", "").split()]
+    assert len(circles) == len(result["points"]) - 2  # two ties of two settings each
+    merged = [c for c in circles if "merged" in c.attrs["class"].split()]
+    assert len(merged) == 2
+    titles = sorted(c.find("title")[0].text() for c in merged)
+    assert titles[0].startswith("2 settings with the same values\nfacility-location tradeoff=1, budget=10\n"
+                                "mmr tradeoff=1, budget=10")
+    by_series = {}
+    for c in circles:
+        if "merged" not in c.attrs["class"]:
+            first = c.find("title")[0].text().split("\n")
+            budget = next(line for line in first if line.startswith("budget"))
+            by_series.setdefault((first[0].split(" ")[0], budget), set()).add(c.attrs["fill"])
+    assert all(len(colours) == 1 for colours in by_series.values())
+    assert len({next(iter(colours)) for colours in by_series.values()}) == 4
+    legend = dom.by_id("front-legend").text()
+    assert "facility-location, budget 5" in legend and "mmr, budget 10" in legend
+
+
+def test_measure_metrics_table_fits_a_narrow_card(tmp_path, sample):
+    """Layout, measured in the browser: the summary table neither scrolls sideways nor down."""
+    result = sample.measure()
+    names = [f"alpaca-farm-ppo-human-{k}" for k in range(7)]
+    result["groups"] = {g: {"n": 100, **{f"metric_number_{m}": 0.123456 * m for m in range(25)}} for g in names}
+    result["metrics"] = {f"metric_number_{m}": 0.123456 * m for m in range(25)}
+    build_report(result, tmp_path / "page.html", kind="measure")
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)  # let the probe below run
+    probe = ("<script>var w = document.querySelector('#summary div');"
+             "document.body.setAttribute('data-probe', [w.scrollWidth - w.clientWidth, "
+             "w.scrollHeight - w.clientHeight].join(','));</script>")
+    (tmp_path / "probe.html").write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = _dump(tmp_path / "probe.html", tmp_path, "--window-size=700,900")
+    body = dom.find("body")[0]
+    assert body.attrs["data-probe"] == "0,0"
+
+
+@pytest.mark.parametrize("kind", ["measure", "front"])
+def test_new_panels_run_no_payload(more, kind):
+    dom = more[kind][0]
+    assert not {n.tag for n in dom.walk()} & {"quadiv-pwned", "img", "iframe", "object", "embed"}
+    assert [n.text() for n in dom.find("title") if n.parent.tag == "head"] == [f"quadiv {kind} report"]
+    assert not dom.find("p", **{"class": "error"}), [n.text() for n in dom.find("p", **{"class": "error"})]

@@ -187,3 +187,72 @@ def test_failed_write_leaves_no_file(tmp_path, sample, monkeypatch):
     with pytest.raises(UnicodeEncodeError):
         build_report(sample.front(), target, kind="front")
     assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def test_build_report_returns_what_it_wrote_and_makes_no_empty_png_folder(tmp_path, sample):
+    pytest.importorskip("matplotlib", reason="matplotlib not installed: pip install 'quadiv[report]'")
+    assert build_report(sample.select(), tmp_path / "s.html", kind="select", png_dir=tmp_path / "png") == [
+        str(tmp_path / "s.html")]
+    assert not (tmp_path / "png").exists()
+    written = build_report(sample.measure(), tmp_path / "m.html", kind="measure", png_dir=tmp_path / "png")
+    assert written == [str(tmp_path / "m.html"), str(tmp_path / "png" / "groups.png")]
+
+
+def test_failed_figure_leaves_no_page_and_no_folder(tmp_path, sample, monkeypatch):
+    def explode(data):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("quadiv.report._png.render_figures", explode)
+    with pytest.raises(RuntimeError):
+        build_report(sample.front(), tmp_path / "r.html", kind="front", png_dir=tmp_path / "png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind, panels", [
+    ("select", "the quality distribution, quality by group (when the run had groups), the embedding map, the sample rows"),
+    ("measure", "the quality distribution, the embedding map"),
+    ("front", ("the quality distribution, quality by group (when the run had groups), the embedding map, the "
+               "sample rows of the knee's selection")),
+])
+def test_a_result_alone_says_on_the_page_which_panels_it_cannot_draw(tmp_path, sample, kind, panels):
+    page = _page(tmp_path, getattr(sample, kind)(), kind)
+    assert f'<p class="note missing">not drawn: {html.escape(panels)}: they need the pool' in page
+    assert "not drawn" not in _page(tmp_path, getattr(sample, kind)(), kind, sample.rows())
+
+
+def test_sampled_map_says_how_many_points_it_shows(tmp_path, sample):
+    from quadiv.report import map_rows
+
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    rows = {"map": map_rows(X, chosen=[1, 2], max_points=50)}
+    page = _page(tmp_path, sample.select(), "select", rows)
+    assert '<p class="note">showing 50 of 80 points, sampled uniformly at random</p>' in page
+    assert "sampled uniformly" not in _page(tmp_path, sample.select(), "select", {"map": map_rows(X, chosen=[1])})
+
+
+def test_a_measure_map_has_no_choice(sample):
+    from quadiv.report import map_rows
+
+    out = map_rows(np.eye(5), labels=list("aabbc"))
+    assert "chosen" not in out and out["total"] == 5
+
+
+def test_front_colours_by_budget_and_merges_identical_points(tmp_path, sample):
+    payload = sample.payloads[0]
+    page = _page(tmp_path, sample.budgets(payload), "front")
+    front = _data(page)["front"]
+    assert {p["series"] for p in front["points"]} == {"facility-location, budget 5", "mmr, budget 5",
+                                                     "facility-location, budget 10", "mmr, budget 10"}
+    merged = [m for m in front["markers"] if len(m) > 1]
+    assert merged == [[2, 5], [8, 11]] and sum(map(len, front["markers"])) == 12
+    assert "4 settings share 2 markers: their values of &lt;script&gt;" in page  # the objective name, escaped
+    one_budget = _data(_page(tmp_path, sample.front(), "front"))["front"]
+    assert [p["series"] for p in one_budget["points"]] == [p["method"] for p in one_budget["points"]]
+
+
+def test_front_table_marks_points_with_the_same_values(tmp_path, sample):
+    page = _page(tmp_path, sample.budgets(), "front")
+    assert "<th>on the Pareto front</th><td>4 (2 distinct)</td>" in page
+    assert "<th>same values as</th>" in page and page.count("<td>point 2</td>") == 1
+    plain = _page(tmp_path, sample.front(), "front")
+    assert "same values as" not in plain and "distinct" not in plain

@@ -68,6 +68,9 @@ def front_command(
     from quadiv.front import parse_objectives
 
     source = _check_paths(input, from_table, output)
+    from quadiv.report import check_report_paths
+
+    check_report_paths(report, None, (source, output))
     objectives = parse_objectives(objectives)
     ref = _floats(reference, "--reference") if reference is not None else None
     if from_table is not None:
@@ -84,10 +87,10 @@ def front_command(
     result = finite(result)
     _write(result, output)
     if report is not None:
-        from quadiv.report import build_report
+        from quadiv.report import build_report, say_written
 
         rows = _knee_rows(result, *data, seed) if data is not None else None
-        build_report(result, str(report), kind="front", rows=rows)
+        say_written(build_report(result, str(report), kind="front", rows=rows))
     if as_json:
         print(json.dumps(result))
     else:

@@ -17,14 +17,15 @@ h2{font-size:17px;margin:4px 0 8px}h3{font-size:14px;margin:12px 0 4px}
 table{border-collapse:collapse;font-size:13px}
 td,th{border-bottom:1px solid var(--line);padding:3px 10px;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto;max-height:480px;overflow-y:auto}
+.scroll{overflow-x:auto;max-height:480px;overflow-y:auto}.wide{overflow-x:auto}
+table.fit{width:100%}table.fit th,table.fit td{overflow-wrap:anywhere}
 table.samples td{max-width:360px;white-space:pre-wrap;word-break:break-word}
 .note{color:var(--muted);margin:4px 0}
 svg.chart{width:100%;height:auto;display:block;background:#fff}
 .axis line{stroke:#888;stroke-width:1}.axis line.grid{stroke:#eee}
 .axis text,.tick{font-size:11px;fill:#555}.label{font-size:12px;fill:#333}
 .pt{stroke:#fff;stroke-width:1;cursor:pointer}.pt.dominated{opacity:.4}
-.pt.pareto{stroke:#222;stroke-width:1.2}.pt.selected{stroke:#000;stroke-width:3}
+.pt.pareto{stroke:#222;stroke-width:1.2}.pt.merged{stroke-dasharray:2 1.5;stroke-width:2}.pt.selected{stroke:#000;stroke-width:3}
 .front-line{fill:none;stroke:#222;stroke-width:1.5;stroke-dasharray:4 3}
 .knee{fill:none;stroke:var(--worst);stroke-width:2}.knee-label{fill:var(--worst);font-size:12px}
 .bar.worst{stroke:var(--worst);stroke-width:2.5}text.worst{fill:var(--worst);font-weight:600}
@@ -142,63 +143,82 @@ function hover(target, lines) {
 }
 
 // The Pareto chart: the first two objectives, front points connected, knee marked, click for details.
+// One marker per position: settings with identical values of both objectives share it (F.markers).
 function pointLines(F, i) {
   var p = F.points[i], lines = [p.method + (p.pareto ? " (Pareto)" : "") + (i === F.knee ? " (knee)" : "")];
   Object.keys(p.params).forEach(function (k) { lines.push(k + " = " + fmt(p.params[k])); });
   Object.keys(p.metrics).forEach(function (k) { lines.push(k + ": " + fmt(p.metrics[k])); });
   return lines;
 }
-function showDetails(F, i) {
-  var p = F.points[i], box = document.getElementById("front-details");
+function setting(F, i) {
+  var p = F.points[i];
+  return p.method + " " + Object.keys(p.params).map(function (k) { return k + "=" + fmt(p.params[k]); }).join(", ");
+}
+function markerLines(F, j) {
+  var m = F.markers[j];
+  if (m.length === 1) return pointLines(F, m[0]);
+  return [m.length + " settings with the same values"].concat(m.map(function (i) { return setting(F, i); }),
+    Object.keys(F.points[m[0]].metrics).map(function (k) { return k + ": " + fmt(F.points[m[0]].metrics[k]); }));
+}
+function showDetails(F, j) {
+  var m = F.markers[j], box = document.getElementById("front-details");
   box.replaceChildren();
-  htmlNode(box, "h3", "", "Point " + i + (i === F.knee ? " (knee)" : "") + (p.pareto ? ", on the front" : ", dominated"));
-  var table = htmlNode(box, "table");
-  function row(k, v, cls) {
-    var tr = htmlNode(table, "tr");
-    htmlNode(tr, "th", "", k);
-    htmlNode(tr, "td", cls, v);
-  }
-  row("method", p.method);
-  Object.keys(p.params).forEach(function (k) { row(k, fmt(p.params[k])); });
-  Object.keys(p.metrics).forEach(function (k) { row(k, fmt(p.metrics[k]), "num"); });
+  m.forEach(function (i) {
+    var p = F.points[i];
+    htmlNode(box, "h3", "", "Point " + i + (i === F.knee ? " (knee)" : "") + (p.pareto ? ", on the front" : ", dominated"));
+    var table = htmlNode(box, "table");
+    function row(k, v, cls) {
+      var tr = htmlNode(table, "tr");
+      htmlNode(tr, "th", "", k);
+      htmlNode(tr, "td", cls, v);
+    }
+    row("method", p.method);
+    Object.keys(p.params).forEach(function (k) { row(k, fmt(p.params[k])); });
+    Object.keys(p.metrics).forEach(function (k) { row(k, fmt(p.metrics[k]), "num"); });
+  });
 }
 function drawFront(F) {
   var svg = document.getElementById("front-chart"), ox = F.objectives[0], oy = F.objectives[1];
-  var pts = F.points.map(function (p, i) { return {p: p, i: i, x: p.metrics[ox.name], y: p.metrics[oy.name]}; })
-    .filter(function (d) { return isNum(d.x) && isNum(d.y); });
+  var pts = F.markers.map(function (m, j) {
+    var p = F.points[m[0]];
+    return {j: j, m: m, p: p, x: p.metrics[ox.name], y: p.metrics[oy.name],
+            pareto: m.some(function (i) { return F.points[i].pareto; }), knee: m.indexOf(F.knee) >= 0};
+  });
   if (!pts.length) throw new Error("no point has values for both " + ox.name + " and " + oy.name);
   var f = frame(svg, extent(pts.map(function (d) { return d.x; }), 0.06),
                 extent(pts.map(function (d) { return d.y; }), 0.08),
                 ox.name + " (" + ox.direction + ")", oy.name + " (" + oy.direction + ")");
-  var methods = [];
-  F.points.forEach(function (p) { if (methods.indexOf(p.method) < 0) methods.push(p.method); });
-  function color(m) { return PALETTE[methods.indexOf(m) % PALETTE.length]; }
-  var front = pts.filter(function (d) { return d.p.pareto; }).sort(function (a, b) { return a.x - b.x || a.y - b.y; });
+  var series = [];
+  F.points.forEach(function (p) { if (series.indexOf(p.series) < 0) series.push(p.series); });
+  function color(s) { return PALETTE[series.indexOf(s) % PALETTE.length]; }
+  var front = pts.filter(function (d) { return d.pareto; }).sort(function (a, b) { return a.x - b.x || a.y - b.y; });
   if (front.length > 1) {
     svgNode(svg, "polyline", {"class": "front-line",
       points: front.map(function (d) { return f.sx(d.x) + "," + f.sy(d.y); }).join(" ")});
   }
-  var marks = svgNode(svg, "g", {"class": "marks"}), nodes = {};
-  pts.slice().sort(function (a, b) { return a.p.pareto - b.p.pareto; }).forEach(function (d) {
-    var c = svgNode(marks, "circle", {"class": "pt " + (d.p.pareto ? "pareto" : "dominated"), cx: f.sx(d.x),
-      cy: f.sy(d.y), r: d.p.pareto ? 6 : 4.5, fill: color(d.p.method), "data-i": d.i, tabindex: 0});
-    svgNode(c, "title", {}, pointLines(F, d.i).join("\n"));
-    nodes[d.i] = c;
+  var marks = svgNode(svg, "g", {"class": "marks"}), nodes = {}, kneeMarker = null;
+  pts.slice().sort(function (a, b) { return a.pareto - b.pareto; }).forEach(function (d) {
+    var cls = "pt " + (d.pareto ? "pareto" : "dominated") + (d.m.length > 1 ? " merged" : "");
+    var c = svgNode(marks, "circle", {"class": cls, cx: f.sx(d.x), cy: f.sy(d.y),
+      r: (d.pareto ? 6 : 4.5) + (d.m.length > 1 ? 1.5 : 0), fill: color(d.p.series), "data-i": d.j, tabindex: 0});
+    svgNode(c, "title", {}, markerLines(F, d.j).join("\n"));
+    nodes[d.j] = c;
+    if (d.knee) kneeMarker = d.j;
   });
-  var knee = nodes[F.knee];
+  var knee = kneeMarker === null ? null : nodes[kneeMarker];
   if (knee) {
     var kx = Number(knee.getAttribute("cx")), ky = Number(knee.getAttribute("cy"));
     svgNode(svg, "circle", {"class": "knee", cx: kx, cy: ky, r: 11});
     svgNode(svg, "text", {"class": "knee-label", x: kx + 14, y: ky - 10}, "knee");
   }
   var selected = null;
-  function select(i) {
+  function select(j) {
     if (selected) selected.classList.remove("selected");
-    selected = nodes[i];
+    selected = nodes[j];
     selected.classList.add("selected");
-    showDetails(F, i);
+    showDetails(F, j);
   }
-  hover(marks, function (i) { return pointLines(F, i); });
+  hover(marks, function (j) { return markerLines(F, j); });
   marks.addEventListener("click", function (evt) {
     var key = evt.target.getAttribute("data-i");
     if (key !== null) select(Number(key));
@@ -207,10 +227,11 @@ function drawFront(F) {
     var key = evt.target.getAttribute("data-i");
     if (key !== null && (evt.key === "Enter" || evt.key === " ")) { evt.preventDefault(); select(Number(key)); }
   });
-  select(knee ? F.knee : front.length ? front[0].i : pts[0].i);
-  var entries = methods.map(function (m) { return {color: color(m), text: m}; });
-  legend("front-legend", entries.concat([{color: "#222", text: "dark outline and dashed line: Pareto front"},
-                                         {color: "#d62728", text: "red ring: knee"}]));
+  select(knee ? kneeMarker : front.length ? front[0].j : pts[0].j);
+  var entries = series.map(function (s) { return {color: color(s), text: s}; });
+  var extra = [{color: "#222", text: "dark outline and dashed line: Pareto front"}, {color: "#d62728", text: "red ring: knee"}];
+  if (pts.some(function (d) { return d.m.length > 1; })) extra.push({color: "#bbb", text: "dotted outline: several settings, same values"});
+  legend("front-legend", entries.concat(extra));
 }
 
 // Per-group bars: one bar per group and series; the worst group outlined in red.
@@ -281,26 +302,45 @@ function drawHist(Hd) {
   }));
 }
 
-// The 2-D map of the embeddings: chosen points in colour over the rest in grey.
+// The 2-D map of the embeddings: chosen points in colour over the rest in grey; without a choice
+// (a measure), points coloured by label, the nine most frequent labels each in its own colour.
+var OTHER = "#9aa4ad";
 function drawMap(M) {
   var svg = document.getElementById("map-chart"), idx = [];
   M.x.forEach(function (x, i) { if (isNum(x) && isNum(M.y[i])) idx.push(i); });
   if (!idx.length) throw new Error("no point has finite coordinates");
-  var chosen = M.chosen || [];
   var f = frame(svg, extent(idx.map(function (i) { return M.x[i]; }), 0.04),
                 extent(idx.map(function (i) { return M.y[i]; }), 0.04), "component 1", "component 2");
-  var marks = svgNode(svg, "g", {"class": "marks"}), count = 0;
-  idx.sort(function (a, b) { return (chosen[a] ? 1 : 0) - (chosen[b] ? 1 : 0); }).forEach(function (i) {
-    var on = !!chosen[i];
-    count += on ? 1 : 0;
-    svgNode(marks, "circle", {"class": "map-pt", cx: f.sx(M.x[i]), cy: f.sy(M.y[i]), r: on ? 3.2 : 2.4,
-      fill: on ? PALETTE[1] : "#9aa4ad", "fill-opacity": on ? 0.9 : 0.45, "data-i": i});
+  var marks = svgNode(svg, "g", {"class": "marks"}), style, entries;
+  function name(i) { return M.names ? M.names[M.label[i]] : "point " + i; }
+  if (M.chosen) {
+    var count = idx.filter(function (i) { return M.chosen[i]; }).length;
+    idx.sort(function (a, b) { return M.chosen[a] - M.chosen[b]; });
+    style = function (i) { return M.chosen[i] ? [PALETTE[1], 3.2, 0.9] : [OTHER, 2.4, 0.45]; };
+    entries = [{color: OTHER, text: "not chosen (" + (idx.length - count) + ")"},
+               {color: PALETTE[1], text: "chosen (" + count + ")"}];
+  } else if (M.names) {
+    var sizes = M.names.map(function () { return 0; });
+    idx.forEach(function (i) { sizes[M.label[i]] += 1; });
+    var order = M.names.map(function (_, k) { return k; }).sort(function (a, b) { return sizes[b] - sizes[a] || a - b; });
+    var shown = order.length > PALETTE.length ? order.slice(0, PALETTE.length - 1) : order, colors = {};
+    shown.forEach(function (k, r) { colors[k] = PALETTE[r]; });
+    style = function (i) { return [colors[M.label[i]] || OTHER, 2.6, 0.7]; };
+    entries = shown.map(function (k) { return {color: colors[k], text: M.names[k] + " (" + sizes[k] + ")"}; });
+    if (shown.length < order.length) {
+      var rest = order.slice(shown.length).reduce(function (t, k) { return t + sizes[k]; }, 0);
+      entries.push({color: OTHER, text: (order.length - shown.length) + " other groups (" + rest + ")"});
+    }
+  } else {
+    style = function () { return [PALETTE[0], 2.6, 0.6]; };
+    entries = [{color: PALETTE[0], text: "items (" + idx.length + ")"}];
+  }
+  idx.forEach(function (i) {
+    var s = style(i);
+    svgNode(marks, "circle", {"class": "map-pt", cx: f.sx(M.x[i]), cy: f.sy(M.y[i]), r: s[1], fill: s[0],
+      "fill-opacity": s[2], "data-i": i});
   });
-  hover(marks, function (i) {
-    return [M.names ? M.names[M.label[i]] : "point " + i, chosen[i] ? "chosen" : "not chosen"];
-  });
-  var entries = [{color: "#9aa4ad", text: "not chosen (" + (idx.length - count) + ")"}];
-  if (M.chosen) entries.push({color: PALETTE[1], text: "chosen (" + count + ")"});
+  hover(marks, function (i) { return M.chosen ? [name(i), M.chosen[i] ? "chosen" : "not chosen"] : [name(i)]; });
   legend("map-legend", entries);
 }
 

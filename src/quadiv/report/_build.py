@@ -16,7 +16,7 @@ def build_report(
     kind: str = "front",
     rows: Mapping | None = None,
     png_dir: str | os.PathLike | None = None,
-) -> None:
+) -> list[str]:
     """Write the report of `result` to `path` (atomically), and PNG figures to `png_dir` if given.
 
     `kind` names the result: "front" (FRONT.json: objectives, points, hypervolume, knee), "select"
@@ -24,17 +24,27 @@ def build_report(
     :func:`detect_kind` tells them apart. `rows` adds row-level panels, each optional:
     ``quality_before`` / ``quality_after`` (one float per row: histograms), ``groups``
     (:func:`group_rows`: bars per group), ``map`` (:func:`map_rows`: 2-D map of the embeddings),
-    ``chosen_rows`` / ``rejected_rows`` (lists of dicts: sample tables).
+    ``chosen_rows`` / ``rejected_rows`` (lists of dicts: sample tables). Without `rows`, the page
+    says which panels a result alone cannot draw (:func:`missing_panels`).
 
     The page is self-contained: styles, script and data are inline, it loads nothing and its
     Content-Security-Policy forbids any request; every value from the data is shown as text.
-    PNG figures (pareto.png, groups.png, quality.png, those with data) need matplotlib.
+    PNG figures (pareto.png, groups.png, quality.png, those with data) need matplotlib; `png_dir`
+    is created only when there is a figure to write. Everything is drawn before anything is
+    written, and each file is written atomically, so a failure leaves no partial file behind.
+
+    Returns the paths written: the page first, then the figures.
     """
     data = page_data(result, kind, rows)
     page = render_page(data)
+    figures = {}
     if png_dir is not None:
-        from quadiv.report._png import write_figures
+        from quadiv.report._png import render_figures
 
-        write_figures(data, png_dir)
+        figures = {os.path.join(os.fspath(png_dir), name): image for name, image in render_figures(data).items()}
     with atomic_write(path, "w") as handle:
         handle.write(page)
+    for figure, image in figures.items():
+        with atomic_write(figure, "wb") as handle:
+            handle.write(image)
+    return [os.fspath(path), *figures]

@@ -19,11 +19,13 @@ MAX_CELL_CHARS = 300
 MAX_BINS = 40
 
 
-def detect_kind(result: Mapping) -> str:
+ACCEPTED = "the JSON that `quadiv front -o`, `quadiv select --json` or `quadiv measure --json` wrote"
+
+
+def detect_kind(result: object) -> str:
     """Which result this is: "front" (has points), "select" (before/after metrics) or "measure"."""
     if not isinstance(result, Mapping):
-        raise InputError(f"a result must be a JSON object; got {type(result).__name__}",
-                         fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+        raise InputError(f"not a quadiv result: a JSON {_json_type(result)}, not an object", fix=f"pass {ACCEPTED}")
     if "points" in result:
         return "front"
     metrics = result.get("metrics")
@@ -31,8 +33,38 @@ def detect_kind(result: Mapping) -> str:
         return "select"
     if isinstance(metrics, Mapping):
         return "measure"
-    raise InputError(f"not a quadiv result: no 'points' or 'metrics' key (keys: {', '.join(map(str, result))})",
-                     fix="pass the JSON that `quadiv front`, `select --json` or `measure --json` wrote")
+    keys = f"its keys: {', '.join(map(str, result))}" if result else "an empty object"
+    raise InputError(f"not a quadiv result: no 'points' or 'metrics' object ({keys})", fix=f"pass {ACCEPTED}")
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+             type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def missing_panels(result: Mapping, kind: str, rows: Mapping | None) -> list[str]:
+    """The panels a result alone cannot draw (they need the pool's rows), as one sentence each; [] with rows."""
+    if rows is not None or kind not in KINDS:
+        return []
+    if kind == "front":
+        points = result.get("points")
+        metrics = [p.get("metrics") for p in points if isinstance(p, Mapping)] if isinstance(points, list) else []
+    else:
+        metrics = result.get("metrics")
+        metrics = [metrics.get("before", metrics) if kind == "select" else metrics] if isinstance(metrics, Mapping) else []
+    has_quality = any(isinstance(m, Mapping) and "quality_mean" in m for m in metrics)
+    if kind == "measure":
+        panels = ["the quality distribution"] * has_quality + ["the embedding map"]
+        how = "`quadiv measure ... --report R.html`"
+    else:
+        panels = [*["the quality distribution", "quality by group (when the run had groups)"] * has_quality,
+                  "the embedding map", "the sample rows"]
+        how = "`quadiv select ... --report R.html`" if kind == "select" else "`quadiv front INPUT ... --report R.html`"
+    of = "" if kind != "front" else " of the knee's selection"
+    note = (f"not drawn: {', '.join(panels)}{of}: they need the pool's rows and embeddings, which a {kind} "
+            f"result does not hold; to draw them, run {how}")
+    return [note]
 
 
 def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
@@ -40,9 +72,10 @@ def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
     if kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not isinstance(result, Mapping):
-        raise InputError(f"a {kind} result must be a JSON object; got {type(result).__name__}")
+        raise InputError(f"a {kind} result must be a JSON object; got a JSON {_json_type(result)}")
+    missing = missing_panels(result, kind, rows)
     rows = _check_rows(rows)
-    data: dict = {"kind": kind, **_SUMMARIES[kind](result)}
+    data: dict = {"kind": kind, **_SUMMARIES[kind](result), "missing": missing}
     sections = {"groups": _groups(result, kind, rows.get("groups")),
                 "hist": _histograms(rows.get("quality_before"), rows.get("quality_after")),
                 "map": _map(rows.get("map")),
@@ -65,13 +98,14 @@ def _check_rows(rows: Mapping | None) -> Mapping:
 def _need(result: Mapping, key: str, kind: str, types: type | tuple) -> object:
     value = result.get(key)
     if not isinstance(value, types):
-        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {type(value).__name__}",
+        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {_json_type(value)}",
                          fix=f"pass the JSON that `quadiv {kind}` wrote")
     return value
 
 
 def _type_names(types: type | tuple) -> str:
-    return " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    names = {Mapping: "an object", list: "an array"}
+    return " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
 
 
 # Summaries: key-value pairs and a metric table, per kind.
@@ -79,17 +113,22 @@ def _type_names(types: type | tuple) -> str:
 def _front_summary(result: Mapping) -> dict:
     front = _front(result)
     names = [f"{o['name']} ({o['direction']})" for o in front["objectives"]]
+    on_front = [m for m in front["markers"] if any(front["points"][i]["pareto"] for i in m)]
+    count = sum(p["pareto"] for p in front["points"])
     pairs = [("objectives", ", ".join(names)), ("points", len(front["points"])),
-             ("on the Pareto front", sum(p["pareto"] for p in front["points"]))]
+             ("on the Pareto front", f"{count} ({len(on_front)} distinct)" if on_front and len(on_front) < count else count)]
     hv = front.get("hypervolume")
     if hv:
         pairs.append(("hypervolume", f"{fmt(hv.get('value'))} (reference {fmt(hv.get('reference'))})"))
     if front["knee"] is not None:
         knee = front["points"][front["knee"]]
         pairs.append(("knee", f"{knee['method']} {params_text(knee['params'])}".strip()))
-    columns = ["method", "params", *(o["name"] for o in front["objectives"]), "pareto"]
-    table = [[p["method"], params_text(p["params"]), *(fmt(p["metrics"].get(o["name"]))
-              for o in front["objectives"]), "yes" if p["pareto"] else ""] for p in front["points"]]
+    same = {i: f"point {m[0]}" for m in front["markers"] for i in m[1:]}
+    columns = ["point", "method", "params", *(o["name"] for o in front["objectives"]), "pareto",
+               *(["same values as"] if same else [])]
+    table = [[i, p["method"], params_text(p["params"]), *(fmt(p["metrics"].get(o["name"]))
+              for o in front["objectives"]), "yes" if p["pareto"] else "", *([same.get(i, "")] if same else [])]
+             for i, p in enumerate(front["points"])]
     return {"title": "Pareto front", "pairs": pairs, "table": {"columns": columns, "rows": table},
             "front": front if len(front["objectives"]) >= 2 else None}
 
@@ -142,7 +181,13 @@ def _change(before: object, after: object) -> float | None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number that a float can hold (JSON integers may be larger)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def fmt(value: object) -> str:
@@ -174,8 +219,29 @@ def _front(result: Mapping) -> dict:
     if knee is not None and (isinstance(knee, bool) or not isinstance(knee, int) or not 0 <= knee < len(points)):
         raise InputError(f"'knee' must index one of the {len(points)} points; got {knee!r}")
     hv = result.get("hypervolume")
-    return {"objectives": [{"name": str(n), "direction": d} for n, d in objectives.items()],
-            "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None}
+    budgets = list(dict.fromkeys(fmt(p["params"].get("budget")) for p in points))
+    for p in points:
+        p["series"] = p["method"] + (f", budget {fmt(p['params'].get('budget'))}" if len(budgets) > 1 else "")
+    names = [str(n) for n in objectives]
+    markers = _markers(points, names[:2]) if len(names) >= 2 else []
+    shared = sum(len(m) for m in markers if len(m) > 1)
+    notes = []
+    if shared:
+        notes.append(f"{shared} settings share {sum(len(m) > 1 for m in markers)} markers: their values of "
+                     f"{names[0]} and {names[1]} are identical; rest the pointer on a marker for its settings")
+    return {"objectives": [{"name": n, "direction": d} for n, d in zip(names, objectives.values())],
+            "points": points, "knee": knee, "hypervolume": hv if isinstance(hv, Mapping) else None,
+            "markers": markers, "notes": notes}
+
+
+def _markers(points: list[dict], names: list[str]) -> list[list[int]]:
+    """Indices of the points drawn at each position: points with identical values of both plotted objectives."""
+    at: dict[tuple, list[int]] = {}
+    for i, p in enumerate(points):
+        xy = tuple(_number(p["metrics"].get(name)) for name in names)
+        if None not in xy:
+            at.setdefault(xy, []).append(i)
+    return list(at.values())
 
 
 def _point(i: int, point: object) -> dict:
@@ -301,6 +367,11 @@ def _map(given: Mapping | None) -> dict | None:
     if "label" in given:
         names, index = np.unique(np.asarray([str(v) for v in given["label"]]), return_inverse=True)
         out["names"], out["label"] = names.tolist(), index.reshape(-1).tolist()
+    total = given.get("total", n)
+    if not isinstance(total, int) or total < n:
+        raise UsageError(f"rows['map']['total'] must be the number of rows the map was drawn from (>= {n}); "
+                         f"got {total!r}")
+    out["notes"] = [f"showing {n:,} of {total:,} points, sampled uniformly at random"] if total > n else []
     return out
 
 

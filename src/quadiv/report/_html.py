@@ -16,7 +16,8 @@ _SECTIONS = {
                                "parameters; click it for all its numbers."), 460),
     "groups": ("Quality by group", "Mean per group; the worst group is outlined in red.", 400),
     "hist": ("Quality distribution", "Share of items per quality bin; dashed lines mark the means.", 340),
-    "map": ("Embedding map", "The first two principal components of the embeddings.", 480),
+    "map": ("Embedding map", ("The first two principal components of the embeddings. Rest the pointer on a "
+                               "point for its label."), 480),
 }
 
 
@@ -55,10 +56,11 @@ def _summary(data: dict) -> str:
     table = data.get("table")
     body = f'<table class="kv">{pairs}</table>'
     if table and table["rows"]:
-        grid = _table(table["columns"], table["rows"])
+        grid = _table(table["columns"], table["rows"], "fit")
         if data["kind"] == "front":
             grid = f"<details><summary>All {len(table['rows'])} points</summary>{grid}</details>"
         body += f"<h3>{'Points' if data['kind'] == 'front' else 'Metrics'}</h3>{grid}"
+    body += "".join(f'<p class="note missing">{escape(text)}</p>' for text in data.get("missing", []))
     return f'<section id="summary"><h2>Summary</h2>{body}</section>'
 
 
@@ -84,4 +86,6 @@ def _samples(samples: list | None) -> str:
 def _table(columns: list, rows: list, cls: str = "") -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    wrapper = "wide" if cls == "fit" else "scroll"
+    return (f'<div class="{wrapper}"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table></div>")

@@ -1,34 +1,32 @@
 """PNG figures of the report's charts through matplotlib (optional: the ``report`` extra)."""
 from __future__ import annotations
 
-import os
+import io
 
 from quadiv.errors import MissingDependencyError
-from quadiv.io import atomic_write
 
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#e15759",
            "#bab0ac"]
 WORST = "#d62728"
 
 
-def write_figures(data: dict, png_dir: str | os.PathLike) -> list[str]:
-    """Write pareto.png, groups.png and quality.png (those whose data exists); return their paths."""
+def render_figures(data: dict) -> dict[str, bytes]:
+    """pareto.png, groups.png and quality.png (those whose data exists) as PNG bytes, by file name."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependencyError("matplotlib", "report", "PNG figures") from None
     drawers = {"front": ("pareto.png", _front), "groups": ("groups.png", _groups), "hist": ("quality.png", _hist)}
-    written = []
+    images = {}
     for key, (name, draw) in drawers.items():
         if key not in data:
             continue
         fig = Figure(figsize=(7.5, 4.6), layout="constrained")
         draw(fig.add_subplot(), data[key])
-        path = os.path.join(os.fspath(png_dir), name)
-        with atomic_write(path, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=150)
-        written.append(path)
-    return written
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150)
+        images[name] = buffer.getvalue()
+    return images
 
 
 def _text(value: object, limit: int = 40) -> str:
@@ -42,11 +40,11 @@ def _front(ax, front: dict) -> None:
     ox, oy = front["objectives"][:2]
     points = [(i, p, p["metrics"].get(ox["name"]), p["metrics"].get(oy["name"])) for i, p in enumerate(front["points"])]
     points = [(i, p, x, y) for i, p, x, y in points if isinstance(x, (int, float)) and isinstance(y, (int, float))]
-    methods = list(dict.fromkeys(p["method"] for p in front["points"]))
-    for k, method in enumerate(methods):
-        label = _text(method)
+    series = list(dict.fromkeys(p["series"] for p in front["points"]))
+    for k, name in enumerate(series):
+        label = _text(name)
         for pareto in (True, False):
-            xy = [(x, y) for _, p, x, y in points if p["method"] == method and p["pareto"] == pareto]
+            xy = [(x, y) for _, p, x, y in points if p["series"] == name and p["pareto"] == pareto]
             if xy:
                 ax.scatter(*zip(*xy), s=42 if pareto else 26, color=PALETTE[k % len(PALETTE)],
                            alpha=1.0 if pareto else 0.4, edgecolors="#222" if pareto else "none", label=label,

@@ -58,19 +58,22 @@ def map_rows(
 ) -> dict:
     """The report's ``rows["map"]``: a 2-D projection (:func:`project_2d`) of the embeddings.
 
-    `chosen` holds the indices of the selected rows; `labels` one label per row (a group, an id),
-    shown when the pointer rests on a point. Returns ``{"x", "y", "chosen", "label"}`` lists.
+    `chosen` holds the indices of the selected rows (without it, as in a measure, nothing is marked
+    and the page colours points by label); `labels` one label per row (a group, an id), shown when
+    the pointer rests on a point. Returns ``{"x", "y", "total"}`` with ``"chosen"`` and ``"label"``
+    lists when given; ``total`` is the number of rows, of which at most `max_points` are drawn.
     """
     X = _matrix(X)
     n = X.shape[0]
     xy, rows = project_2d(X, max_points=max_points, seed=seed)
-    mask = np.zeros(n, dtype=bool)
+    out = {"x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(), "total": n}
     if chosen is not None:
         idx = np.asarray(chosen, dtype=np.int64).reshape(-1)
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise UsageError(f"chosen indices must lie in [0, {n}); got range [{idx.min()}, {idx.max()}]")
+        mask = np.zeros(n, dtype=bool)
         mask[idx] = True
-    out = {"x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(), "chosen": mask[rows].tolist()}
+        out["chosen"] = mask[rows].tolist()
     if labels is not None:
         labels = np.asarray(labels, dtype=object)
         if labels.shape != (n,):
