@@ -42,12 +42,16 @@ class Endpoint:
 
 
 def endpoint(base_url: str | None, api_key: str | None) -> Endpoint:
-    """The endpoint from the arguments, else $OPENAI_BASE_URL / $OPENAI_API_KEY / $QUADIV_API_KEY, else OpenAI's."""
+    """The endpoint from the arguments, else $OPENAI_BASE_URL and $OPENAI_API_KEY / $QUADIV_API_KEY.
+
+    Without either URL it is OpenAI's public endpoint; a URL without http(s):// is a UsageError.
+    """
     env_url = os.environ.get("OPENAI_BASE_URL")
     origin = "given" if base_url else "OPENAI_BASE_URL" if env_url else "default"
     url = (base_url or env_url or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"the base URL must start with http:// or https://, got '{url}' (e.g. http://localhost:8000/v1)")
+        raise UsageError(f"the base URL must start with http:// or https://, got '{url}' "
+                         "(e.g. http://localhost:8000/v1)")
     key = api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("QUADIV_API_KEY")
     return Endpoint(url, key, origin)
 

@@ -212,7 +212,7 @@ def test_max_retries_zero_tries_a_refused_connection_once():
 def test_a_refused_probe_keeps_the_servers_message(fake_openai):
     server, url = fake_openai(pinned="served-model")
     with pytest.raises(BackendRequestError) as err:
-        OpenAIBackend("no-such-model", base_url=url).capabilities
+        OpenAIBackend("no-such-model", base_url=url).generate([chat("x")])
     message = str(err.value)
     assert "HTTP 400: Server is pinned to 'served-model'; requested 'no-such-model'" in message
     assert "minimal chat request" in message and len(server.requests) == 2  # everything, then the minimal one

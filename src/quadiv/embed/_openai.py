@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from quadiv._http import CONNECT_RETRY_WAIT, CONNECT_TRIES, endpoint, is_connect_failure, server_message, unreachable
+from quadiv._http import (
+    CONNECT_RETRY_WAIT,
+    CONNECT_TRIES,
+    endpoint,
+    is_connect_failure,
+    server_message,
+    unreachable,
+)
 from quadiv.embed._base import normalize_rows
 from quadiv.errors import QuadivError, UsageError
 

@@ -19,7 +19,14 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from quadiv._http import CONNECT_RETRY_WAIT, CONNECT_TRIES, endpoint, is_connect_failure, server_message, unreachable
+from quadiv._http import (
+    CONNECT_RETRY_WAIT,
+    CONNECT_TRIES,
+    endpoint,
+    is_connect_failure,
+    server_message,
+    unreachable,
+)
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import CAPABILITIES, Completion, GenRequest, register_backend
 
