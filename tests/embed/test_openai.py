@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -136,3 +138,41 @@ def test_embed_caches_remote_vectors(fresh):
     second = embed(["b", "a"], make(fresh))
     assert len(fresh.requests) == n
     np.testing.assert_array_equal(second, first[[1, 0]])
+
+
+def free_port() -> int:
+    """A local port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:{free_port()}/v1", "http://nonexistent.invalid/v1"])
+def test_a_refused_connection_or_unknown_host_fails_after_one_quick_retry(url, monkeypatch):
+    waits = []
+    monkeypatch.setattr(importlib.import_module("quadiv.embed._openai").time, "sleep", waits.append)
+    emb = OpenAIEmbedder("m", base_url=url, api_key=KEY, max_retries=5, backoff=30.0)
+    with pytest.raises(EmbeddingRequestError) as err:
+        emb.encode(["a"])
+    message = str(err.value)
+    assert f"{url}/embeddings" in message and "cannot connect" in message
+    assert "ConnectError: " in message and len(message) > message.index("ConnectError: ") + 20  # the cause's text
+    assert len(waits) == 1 and waits[0] < 1  # two tries, not six with up to 30 s waits
+
+
+def test_without_base_url_the_error_names_the_public_endpoint_and_the_missing_key(monkeypatch):
+    for name in ("OPENAI_API_KEY", "QUADIV_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("quadiv._http.DEFAULT_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setattr(importlib.import_module("quadiv.embed._openai").time, "sleep", lambda seconds: None)
+    with pytest.raises(EmbeddingRequestError) as err:
+        get_embedder("openai:text-embedding-3-small").encode(["a"])
+    message = str(err.value)
+    assert "no --base-url was given, so this is the public OpenAI endpoint" in message
+    assert "no API key was found (OPENAI_API_KEY" in message and "\n" not in message
+
+
+def test_a_refusal_keeps_the_servers_message(fresh):
+    fresh.script[:] = [400]
+    with pytest.raises(EmbeddingRequestError, match=r"HTTP 400: Incorrect API key provided: \*\*\*"):
+        make(fresh).encode(["a"])

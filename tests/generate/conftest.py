@@ -7,7 +7,9 @@ a seeded RNG: ``fail_rate`` (HTTP 500), ``stall_rate`` (hold the request ``stall
 ``rate_limit_rate`` (HTTP 429 with Retry-After), ``empty_rate`` (empty content); plus ``latency``.
 Server features: ``n_mode`` ("honour", "ignore" -> always one choice, "reject" -> 400 for n > 1),
 ``logprobs`` (answer them or leave them out), ``extensions`` (accept min_p/top_k or reject them
-with 400), ``api_key`` (401 without it) and ``models`` (404 for others).
+with 400), ``structured`` (accept ``response_format`` or reject it with 400), ``api_key`` (401
+without it), ``models`` (404 for others) and ``pinned`` (400 with a server message for other models,
+as transformers serve does).
 
 Fixture ``fake_openai(**options)`` starts one and stops it after the test. Run as a script
 (``python tests/generate/conftest.py [--latency S] [--fail-rate F] ...``) it serves in the
@@ -48,8 +50,10 @@ class FakeOpenAI:
     n_mode: str = "honour"
     logprobs: bool = True
     extensions: bool = True
+    structured: bool = True
     api_key: str | None = None
     models: tuple[str, ...] | None = None
+    pinned: str | None = None
     seed: int = 0
     requests: list[dict] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -91,6 +95,8 @@ class FakeOpenAI:
             return 401, _error("Incorrect API key provided."), {}
         if self.models is not None and body.get("model") not in self.models:
             return 404, _error(f"The model `{body.get('model')}` does not exist."), {}
+        if self.pinned is not None and body.get("model") != self.pinned:
+            return 400, _error(f"Server is pinned to '{self.pinned}'; requested '{body.get('model')}'"), {}
         rejected = self._rejected(body)
         if rejected:
             return 400, _error(rejected), {}
@@ -105,6 +111,8 @@ class FakeOpenAI:
     def _rejected(self, body: dict) -> str | None:
         if self.n_mode == "reject" and body.get("n", 1) > 1:
             return "n must be 1"
+        if not self.structured and "response_format" in body:
+            return "response_format is not supported by this server"
         if not self.extensions:
             unknown = sorted({"min_p", "top_k"} & set(body))
             if unknown:

@@ -106,6 +106,8 @@ def test_measure_reports_the_metrics_of_the_outputs(fake_openai, prompts_file, t
     (["--backend", "openai", "--param", "temperature"], "NAME=VALUE"),
     (["--backend", "openai", "--param", "temperature=-1"], "temperature >= 0"),
     (["--backend", "local-test", "--base-url", "http://x"], "--base-url is for --backend openai"),
+    (["--backend", "local-test", "--capabilities", "seed"], "--capabilities is for --backend openai"),
+    (["--backend", "openai", "--capabilities", "seed,json"], "unknown capability 'json'"),
     (["--backend", "openai", "--avoid", "pool.jsonl"], "--avoid needs --novelty"),
 ])
 def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
@@ -199,3 +201,30 @@ def _row_lines(path) -> int:
     if not path.exists():
         return 0
     return max(0, path.read_bytes().count(b"\n") - 1)
+
+
+def test_declared_capabilities_skip_the_probe(fake_openai, prompts_file, tmp_path):
+    server, url = fake_openai()
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-n", 2, "-o", out,
+                    "--capabilities", "seed, structured_output", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert len(read_rows(out)) == 12 and len(server.requests) == 12  # no probe; n_samples not declared: n=1 each
+    assert all(r["max_tokens"] != 1 and "n" not in r and "seed" in r for r in server.requests)
+
+
+def test_a_refused_connection_without_key_is_one_line_naming_url_and_key(prompts_file, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    script = tmp_path / "quadiv_cli.py"
+    script.write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "QUADIV_API_KEY", "OPENAI_BASE_URL")}
+    proc = subprocess.run([sys.executable, str(script), "generate", str(prompts_file), "-b", "openai", "-m", "m",
+                           "--base-url", url, "-o", str(tmp_path / "o.jsonl")], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert f"{url}/chat/completions" in proc.stderr and "cannot connect" in proc.stderr
+    assert "no API key was found" in proc.stderr and "overloaded" not in proc.stderr

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.utils
+import socket
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from conftest import sample_words
 from quadiv.errors import UsageError
 from quadiv.generate import BackendRequestError, GenRequest, OpenAIBackend, get_backend
 
-ALL = {"chat", "n_samples", "seed", "top_logprobs", "min_p", "top_k"}
+ALL = {"chat", "n_samples", "seed", "top_logprobs", "min_p", "top_k", "structured_output"}
 
 
 def chat(text: str, **options) -> GenRequest:
@@ -37,7 +38,8 @@ def test_probe_runs_once_per_server_and_model(fake_openai):
 
 @pytest.mark.parametrize("options, expected", [
     ({"n_mode": "ignore"}, ALL - {"n_samples"}),
-    ({"n_mode": "reject", "extensions": False, "logprobs": False}, {"chat", "seed"}),
+    ({"n_mode": "reject", "extensions": False, "logprobs": False, "structured": False}, {"chat", "seed"}),
+    ({"structured": False}, ALL - {"structured_output"}),
     ({"extensions": False}, ALL - {"min_p", "top_k"}),
 ])
 def test_probe_falls_back_to_one_feature_at_a_time(fake_openai, options, expected):
@@ -168,3 +170,66 @@ def test_backoff_is_full_jitter_and_retry_after_wins():
 def test_registered_as_openai():
     model = get_backend("openai", "m", base_url="http://127.0.0.1:9/v1/", capabilities=ALL)
     assert isinstance(model, OpenAIBackend) and model.base_url == "http://127.0.0.1:9/v1"
+
+
+def free_port() -> int:
+    """A local port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:{free_port()}/v1", "http://nonexistent.invalid/v1"])
+def test_a_refused_connection_or_unknown_host_fails_after_one_quick_retry(url):
+    model = OpenAIBackend("m", base_url=url, api_key="sk-test", capabilities=ALL, backoff=60.0)
+    with pytest.raises(BackendRequestError) as err:
+        model.generate([chat("x")])
+    message = str(err.value)
+    assert f"{url}/chat/completions" in message and "ConnectError" in message and "cannot connect" in message
+    assert "overloaded" not in message and "API key" not in message
+    assert model.usage()["requests"] == 2  # not max_retries + 1 = 9 with up to 60 s waits
+
+
+def test_without_base_url_or_key_the_error_says_public_endpoint_and_no_key(monkeypatch):
+    for name in ("OPENAI_API_KEY", "QUADIV_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("quadiv._http.DEFAULT_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    model = OpenAIBackend("gpt-x")
+    with pytest.raises(BackendRequestError) as err:
+        model.generate([chat("x")])
+    message = str(err.value)
+    assert "no --base-url was given" in message and "public OpenAI endpoint" in message
+    assert "no API key was found (OPENAI_API_KEY" in message and model.usage()["requests"] == 2
+
+
+def test_max_retries_zero_tries_a_refused_connection_once():
+    model = OpenAIBackend("m", base_url=f"http://127.0.0.1:{free_port()}", capabilities=ALL, max_retries=0)
+    with pytest.raises(BackendRequestError, match="after 1 try,"):
+        model.generate([chat("x")])
+    assert model.usage()["requests"] == 1
+
+
+def test_a_refused_probe_keeps_the_servers_message(fake_openai):
+    server, url = fake_openai(pinned="served-model")
+    with pytest.raises(BackendRequestError) as err:
+        OpenAIBackend("no-such-model", base_url=url).generate([chat("x")])
+    message = str(err.value)
+    assert "HTTP 400: Server is pinned to 'served-model'; requested 'no-such-model'" in message
+    assert "minimal chat request" in message and len(server.requests) == 2  # everything, then the minimal one
+
+
+def test_structured_output_reaches_the_server_as_response_format(fake_openai):
+    server, url = fake_openai()
+    schema = {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}}}
+    backend(url).generate([chat("x", extra={"response_format": schema})])
+    assert "response_format" in server.requests[0] and server.requests[-1]["response_format"] == schema
+
+
+def test_declared_capabilities_are_checked():
+    with pytest.raises(UsageError, match="unknown capability 'structured'.*structured_output"):
+        OpenAIBackend("m", base_url="http://127.0.0.1:9", capabilities={"structured", "seed"})
+
+
+def test_a_base_url_without_scheme_is_a_usage_error():
+    with pytest.raises(UsageError, match="must start with http"):
+        OpenAIBackend("m", base_url="localhost:8000/v1")

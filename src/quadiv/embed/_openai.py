@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
+from quadiv._http import (
+    CONNECT_RETRY_WAIT,
+    CONNECT_TRIES,
+    endpoint,
+    is_connect_failure,
+    server_message,
+    unreachable,
+)
 from quadiv.embed._base import normalize_rows
 from quadiv.errors import QuadivError, UsageError
 
@@ -23,8 +30,10 @@ class EmbeddingRequestError(QuadivError):
 class OpenAIEmbedder:
     """Embed through an OpenAI-compatible ``/embeddings`` endpoint; rows are L2-normalised.
 
-    Retries 429, 5xx, timeouts and connection errors up to ``max_retries`` times, waiting
-    min(max_backoff, backoff * 2^k) * U(0.5, 1.5) seconds (or the server's Retry-After) before try k+1.
+    Retries 429, 5xx, timeouts and dropped connections up to ``max_retries`` times, waiting
+    min(max_backoff, backoff * 2^k) * U(0.5, 1.5) seconds (or the server's Retry-After) before try k+1;
+    a refused connection or an unresolvable host is tried once more, then reported (:mod:`quadiv._http`).
+    The URL is ``base_url``, else $OPENAI_BASE_URL, else the public OpenAI endpoint (errors say so).
     The API key comes from ``api_key``, else $OPENAI_API_KEY, else $QUADIV_API_KEY; it is sent in the
     Authorization header only, never printed, never part of ``name`` and never written to disk.
     """
@@ -47,10 +56,8 @@ class OpenAIEmbedder:
                 f"batch_size must be >= 1 and max_retries >= 0, got {batch_size} and {max_retries}"
             )
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip(
-            "/"
-        )
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("QUADIV_API_KEY")
+        self._where = endpoint(base_url, api_key)
+        self.base_url, self._api_key = self._where.base_url, self._where.key
         self.batch_size, self.timeout = batch_size, timeout
         self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
         self.dimensions = dimensions
@@ -88,27 +95,32 @@ class OpenAIEmbedder:
         if self.dimensions:
             payload["dimensions"] = self.dimensions
         url = f"{self.base_url}/embeddings"
+        refused = 0
         for attempt in range(self.max_retries + 1):
-            retry_after = None
+            retry_after, quick = None, False
             try:
                 response = client.post(url, json=payload)
             except (httpx.TimeoutException, httpx.TransportError) as err:
-                problem = f"{type(err).__name__}"
+                problem = f"{type(err).__name__}: {self._where.redact(str(err))}"
+                quick = is_connect_failure(err)
+                refused += quick
+                if quick and (refused == CONNECT_TRIES or attempt == self.max_retries):
+                    raise EmbeddingRequestError(unreachable(url, problem, attempt + 1, self._where)) from None
             else:
                 if response.status_code == 200:
                     return self._parse(response, len(batch))
-                problem = f"HTTP {response.status_code}: {self._redact(response.text[:300])}"
+                problem = f"HTTP {response.status_code}: {server_message(response, self._where)}"
                 if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
                     raise EmbeddingRequestError(
                         f"POST {url} failed with {problem} (check the model name '{self.model}', the base URL "
-                        "and the API key in OPENAI_API_KEY or QUADIV_API_KEY)"
+                        f"and the API key in OPENAI_API_KEY or QUADIV_API_KEY{self._where.notes()})"
                     )
                 retry_after = response.headers.get("retry-after")
             if attempt < self.max_retries:
-                time.sleep(self._wait(attempt, retry_after))
+                time.sleep(CONNECT_RETRY_WAIT if quick else self._wait(attempt, retry_after))
         raise EmbeddingRequestError(
             f"POST {url} still failing after {self.max_retries + 1} tries, last: {problem} "
-            "(try again later, or raise max_retries / timeout)"
+            f"(try again later, or raise max_retries / timeout{self._where.notes()})"
         )
 
     def _wait(self, attempt: int, retry_after: str | None) -> float:
@@ -135,6 +147,3 @@ class OpenAIEmbedder:
             )
         self._dim = out.shape[1]
         return out
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text

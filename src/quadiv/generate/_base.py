@@ -16,6 +16,10 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from quadiv.errors import UsageError
 
+CAPABILITIES = frozenset({
+    "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring", "step_decoder",
+    "logits_hook", "multi_model_step", "structured_output", "beam_search", "min_p", "top_k"})
+
 
 @dataclass
 class GenRequest:

@@ -25,6 +25,8 @@ def generate_command(
     param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)."),
     field: str = typer.Option("prompt", "--field", "-f", help="Prompt column, or a template like '{instruction}'."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds before an HTTP request is retried."),
+    capabilities: str | None = typer.Option(
+        None, "--capabilities", help="What the server offers, e.g. n_samples,seed,structured_output (openai; no probe)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run recorded in OUT.journal."),
     measure: bool = typer.Option(False, "--measure", help="Report diversity metrics of the outputs."),
     novelty: float | None = typer.Option(
@@ -46,7 +48,9 @@ def generate_command(
     elif avoid is not None:
         raise UsageError("--avoid needs --novelty T (or pass it to the negative strategy: --param avoid=FILE)")
     items = load_prompts(prompts, field)
-    model_backend = _backend(backend, model, base_url=base_url, concurrency=concurrency, timeout=timeout)
+    declared = None if capabilities is None else [c.strip() for c in capabilities.split(",") if c.strip()]
+    model_backend = _backend(backend, model, base_url=base_url, concurrency=concurrency, timeout=timeout,
+                             capabilities=declared)
     try:
         with progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
             result = run_generation(items, chosen, model_backend, output, n=n, seed=seed, concurrency=concurrency,
@@ -75,8 +79,10 @@ def _backend(name: str, model: str, **options: Any):
         return get_backend(name, model)  # raises the unknown-backend error
     accepted = inspect.signature(BACKENDS[name]).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        if options["base_url"] is not None and "base_url" not in accepted:
-            raise UsageError(f"--base-url is for --backend openai; backend '{name}' runs the model itself")
+        for option in ("base_url", "capabilities"):
+            if options[option] is not None and option not in accepted:
+                raise UsageError(f"--{option.replace('_', '-')} is for --backend openai; backend '{name}' runs "
+                                 "the model itself")
         options = {k: v for k, v in options.items() if k in accepted}
     return get_backend(name, model, **{k: v for k, v in options.items() if v is not None})
 

@@ -1,18 +1,32 @@
 """Diverse Beam Search: G groups of B/G beams, each group penalised for tokens earlier groups chose.
 
-At step t, groups g = 1..G in order; for beam b of group g and token v,
+At step t, groups g = 1..G in order; for beam b of group g (score Θ_b) and token v,
 
-    select(b, v) = log p(y_<t^b) + log p(v | y_<t^b, x) − λ · Δ(v, chosen_t),
+    Θ(b, v) = Θ_b + log p(v | y^b, x) − λ · Δ_t(v),
 
-where Δ is the Hamming diversity: the number of times v is the last token of a beam that groups < g
-kept at step t. Group g keeps its top B/G continuations by ``select``; its beams carry the unpenalised
-log-prob. Group 1 is plain beam search, λ = 0 makes every group a copy of B/G-beam search.
-Vijayakumar et al. 2018, "Diverse Beam Search: Decoding Diverse Solutions from Neural Sequence Models"
-(AAAI; arXiv 1610.02424), sec. 4, eq. 3-5 (Hamming diversity).
+where Δ_t(v), the Hamming diversity, is the number of times v is the last token of the B/G best
+continuations Y^h_[t] that groups h < g chose at step t. Group g keeps its B/G best continuations by
+Θ(b, v), and they carry Θ(b, v), penalty included, into step t + 1: Algorithm 1, line 5 overwrites
+Θ with the augmented score before line 6 selects, and the authors' code (github.com/ashwinkalyan/dbs,
+``beam_step``) accumulates it the same way. Group 1 is plain beam search; λ = 0 makes every group a
+copy of B/G-beam search. Vijayakumar et al. 2018, "Diverse Beam Search: Decoding Diverse Solutions
+from Neural Sequence Models" (AAAI; arXiv 1610.02424), eq. 3 and Algorithm 1 (Hamming diversity).
 
-Finished hypotheses follow transformers' beam search exactly (per group): a continuation ending in a
-stopping criterion joins the group's B/G best finished ones with score log p / length^length_penalty,
-with the same early-stopping rules; for G = 1 the output equals ``model.generate(num_beams=B)``.
+Finished hypotheses follow transformers' beam search (per group): a continuation ending in a stopping
+criterion joins the group's B/G best finished ones with score Θ / length^length_penalty, with the same
+early-stopping rules, and the group's running beams are refilled from its 2·B/G best continuations;
+for G = 1 the output equals ``model.generate(num_beams=B)``. Each hypothesis also carries its
+unpenalised log-probability. Where transformers' group beam search (4.x, now the Hub's
+``transformers-community/group-beam-search``) differs: its penalty counts only the tokens of the
+beams that continue, so an end token that group h chose at step t does not count against group g and
+a later group can pick the very ending an earlier group just finished with; here Y^h_[t] is what group
+h chose at step t, ended or not, as in the authors' code, where a finished beam keeps its slot at the
+step it ends. Likewise a group whose hypotheses are final (early stopping) still steps and counts here,
+as every group runs to the end in Algorithm 1, while transformers pads it; and transformers 4.x's
+early-stop check takes the best of all 2·B/G continuations, ended ones included, where transformers
+5's beam search, followed here, takes the running beams. On the tiny test LM, 149 of 150
+configurations (B/G in 4/2, 4/4, 6/3, 6/2, 2/2; λ in 0.5, 1, 3; length_penalty 0 or 1; 6 new tokens)
+equal transformers 4.51's group beam search; the one left differs by that early-stop check.
 transformers 5.x moved group beam search to Hub code (``transformers-community/group-beam-search``)
 that cannot load offline; :func:`diverse_beam_generate` is a ``custom_generate`` callable instead:
 
@@ -34,13 +48,14 @@ NEG = -1.0e9
 
 @dataclass
 class DiverseBeamOutput:
-    """Finished hypotheses, best first per input: ids (prompt included, padded), scores, groups, and
-    generated lengths (the end token included)."""
+    """Finished hypotheses, best first per input: ids (prompt included, padded), scores, groups,
+    generated lengths (the end token included) and log-probabilities."""
 
     sequences: Any
-    sequences_scores: Any
+    sequences_scores: Any  # the diversity-augmented Θ over length^length_penalty (the ranking)
     groups: Any
     lengths: Any
+    log_probs: Any  # unpenalised log-probability of the generated tokens
 
 
 @dataclass
@@ -48,9 +63,11 @@ class _Groups:
     """Beam state, beams ordered group by group: running and finished sequences and their scores."""
 
     seqs: Any            # (batch, B, max_length) running sequences
-    scores: Any          # (batch, G, B') unpenalised cumulative log-probs of running beams
+    scores: Any          # (batch, G, B') diversity-augmented cumulative scores Θ of running beams
+    logp: Any            # (batch, G, B') unpenalised cumulative log-probs of running beams
     fin_seqs: Any        # (batch, B, max_length)
-    fin_scores: Any      # (batch, G, B') length-normalised scores of finished hypotheses
+    fin_scores: Any      # (batch, G, B') length-normalised Θ of finished hypotheses
+    fin_logp: Any        # (batch, G, B') unpenalised log-probs of finished hypotheses
     fin_done: Any        # (batch, G, B') whether a finished slot holds a hypothesis
     fin_len: Any         # (batch, G, B') sequence length (prompt included) of each finished hypothesis
     open: Any            # (batch, G, 1) the early-stop heuristic still sees room for improvement
@@ -105,8 +122,9 @@ def _init_state(input_ids: Any, batch: int, num_beams: int, num_groups: int, max
     seqs[:, :, :input_ids.shape[1]] = input_ids.view(batch, num_beams, -1)
     scores = torch.zeros((batch, num_groups, per), device=dev)
     scores[:, :, 1:] = NEG  # only the first beam of each group expands at the first step
-    return _Groups(seqs=seqs, scores=scores, fin_seqs=seqs.clone(),
+    return _Groups(seqs=seqs, scores=scores, logp=torch.zeros_like(scores), fin_seqs=seqs.clone(),
                    fin_scores=torch.full((batch, num_groups, per), NEG, device=dev),
+                   fin_logp=torch.zeros((batch, num_groups, per), device=dev),
                    fin_done=torch.zeros((batch, num_groups, per), dtype=torch.bool, device=dev),
                    fin_len=torch.zeros((batch, num_groups, per), dtype=torch.long, device=dev),
                    open=torch.ones((batch, num_groups, 1), dtype=torch.bool, device=dev))
@@ -117,9 +135,9 @@ def _group_step(state: _Groups, g: int, logp: Any, counts: Any, cur: int, keep: 
                 early_stopping: bool | str) -> tuple[Any, Any]:
     """One beam step of group g against the token counts of earlier groups; returns (parents, done)."""
     batch, vocab = logp.shape[0], logp.shape[-1]
-    cand = (state.scores[:, g, :, None] + logp).view(batch, -1)
+    cand = (state.logp[:, g, :, None] + logp).view(batch, -1)
     select = (state.scores[:, g, :, None] + logp - penalty * counts[:, None, :]).view(batch, -1)
-    idx = select.topk(min(keep, select.shape[1])).indices
+    top_score, idx = select.topk(min(keep, select.shape[1]))
     beam, token, top_logp = idx // vocab, idx % vocab, cand.gather(1, idx)
     block = slice(g * per, (g + 1) * per)
     cand_seqs = _gather(state.seqs[:, block], beam).clone()
@@ -127,18 +145,20 @@ def _group_step(state: _Groups, g: int, logp: Any, counts: Any, cur: int, keep: 
     done = is_done(cand_seqs[:, :, :cur + 1].reshape(-1, cur + 1)).view(batch, -1)
     nxt = done.int().sort(dim=1, stable=True).indices[:, :per]  # best B' by select, unfinished ones first
     state.seqs[:, block] = _gather(cand_seqs, nxt)
-    state.scores[:, g] = (top_logp + NEG * done).gather(1, nxt)
-    counts.scatter_add_(1, token.gather(1, nxt), counts.new_ones((batch, per)))
-    _finish(state, g, block, cand_seqs, top_logp, done, cur, per, prompt_len, length_penalty, early_stopping)
+    state.scores[:, g] = (top_score + NEG * done).gather(1, nxt)
+    state.logp[:, g] = top_logp.gather(1, nxt)
+    counts.scatter_add_(1, token[:, :per], counts.new_ones((batch, per)))  # Y^g_[t]: the B' best, ended or not
+    _finish(state, g, block, cand_seqs, top_score, top_logp, done, cur, per, prompt_len, length_penalty,
+            early_stopping)
     return beam.gather(1, nxt) + g * per, done
 
 
-def _finish(state: _Groups, g: int, block: slice, cand_seqs: Any, top_logp: Any, done: Any, cur: int,
-            per: int, prompt_len: int, length_penalty: float, early_stopping: bool | str) -> None:
+def _finish(state: _Groups, g: int, block: slice, cand_seqs: Any, top_score: Any, top_logp: Any, done: Any,
+            cur: int, per: int, prompt_len: int, length_penalty: float, early_stopping: bool | str) -> None:
     """Merge the continuations that just finished (among the top B') into group g's finished ones."""
     torch = import_torch()
     just = done & (torch.arange(done.shape[1], device=done.device) < per)[None, :]
-    score = top_logp / ((cur + 1 - prompt_len) ** length_penalty)
+    score = top_score / ((cur + 1 - prompt_len) ** length_penalty)
     full = state.fin_done[:, g].all(-1, keepdim=True) & (early_stopping is True)
     score = score + NEG * full + NEG * ~state.open[:, g] + NEG * ~just
     merged = torch.cat([state.fin_scores[:, g], score], 1)
@@ -146,6 +166,7 @@ def _finish(state: _Groups, g: int, block: slice, cand_seqs: Any, top_logp: Any,
     lengths = torch.cat([state.fin_len[:, g], torch.full_like(score, cur + 1, dtype=torch.long)], 1)
     state.fin_seqs[:, block] = _gather(torch.cat([state.fin_seqs[:, block], cand_seqs], 1), top)
     state.fin_scores[:, g] = merged.gather(1, top)
+    state.fin_logp[:, g] = torch.cat([state.fin_logp[:, g], top_logp], 1).gather(1, top)
     state.fin_done[:, g] = torch.cat([state.fin_done[:, g], just], 1).gather(1, top)
     state.fin_len[:, g] = lengths.gather(1, top)
 
@@ -175,7 +196,7 @@ def _output(state: _Groups, num_groups: int, per: int, prompt_len: int) -> Diver
     lengths = state.fin_len.view(batch, -1).gather(1, order)
     return DiverseBeamOutput(sequences=_gather(state.fin_seqs, order)[:, :, :int(lengths.max())],
                              sequences_scores=scores.gather(1, order), groups=groups.gather(1, order),
-                             lengths=lengths - prompt_len)
+                             lengths=lengths - prompt_len, log_probs=state.fin_logp.view(batch, -1).gather(1, order))
 
 
 def _gather(seqs: Any, idx: Any) -> Any:
@@ -221,9 +242,9 @@ def diverse_beam_generate(model: Any, input_ids: Any, logits_processor: Any, sto
         n_eos=0 if eos is None else int(eos.numel()),
         pad_token_id=int(cfg._pad_token_tensor) if cfg._pad_token_tensor is not None else 0)
     k = cfg.num_return_sequences or 1
-    seqs, scores, groups, lengths = (t[:, :k].reshape(-1, *t.shape[2:]) for t in (
-        result.sequences, result.sequences_scores, result.groups, result.lengths))
-    result = DiverseBeamOutput(seqs[:, :input_ids.shape[1] + int(lengths.max())], scores, groups, lengths)
+    seqs, scores, groups, lengths, log_probs = (t[:, :k].reshape(-1, *t.shape[2:]) for t in (
+        result.sequences, result.sequences_scores, result.groups, result.lengths, result.log_probs))
+    result = DiverseBeamOutput(seqs[:, :input_ids.shape[1] + int(lengths.max())], scores, groups, lengths, log_probs)
     return result if cfg.return_dict_in_generate else result.sequences
 
 
@@ -233,8 +254,9 @@ class DiverseBeam(Strategy):
 
     ``num_beams`` B (default: n) in ``num_groups`` G groups (default: B, one beam per group, the most
     diverse), Hamming penalty ``diversity_penalty`` λ (the knob: larger is more diverse, less likely).
-    Returns the n best of the B hypotheses; rows carry ``group``, ``sequence_score`` (log-prob over
-    length^length_penalty) and ``num_tokens`` (generated tokens, the end token included).
+    Returns the n best of the B hypotheses; rows carry ``group``, ``sequence_score`` (the
+    diversity-augmented score over length^length_penalty, by which they are ranked), ``log_prob`` (the
+    unpenalised log-probability of the text) and ``num_tokens`` (generated tokens, the end token included).
     """
 
     name = "diverse-beam"
@@ -275,6 +297,7 @@ class DiverseBeam(Strategy):
         return [{"text": backend.tokenizer.decode(out.sequences[j, ids.shape[1]:ids.shape[1] + int(length)],
                                                   skip_special_tokens=True),
                  "group": int(out.groups[j]), "sequence_score": float(out.sequences_scores[j]),
+                 "log_prob": float(out.log_probs[j]),
                  "num_tokens": int(length)} for j, length in enumerate(out.lengths)]
 
 

@@ -2,14 +2,16 @@
 
 What a server offers is probed once per (base URL, model) with tiny requests (GENERATION.md 12.3:
 ``n``, ``seed``, ``logprobs``, and the vLLM extension fields ``min_p``/``top_k`` are optional on
-OpenAI-compatible servers), or given up front with ``capabilities=``. Requests are retried on 408,
-409, 429, 5xx, timeouts and connection errors with exponential backoff and full jitter (or the
-server's Retry-After); any other 4xx stops the run with one line naming the server and the model.
+OpenAI-compatible servers; ``structured_output`` is ``response_format`` with a JSON schema), or given
+up front with ``capabilities=`` (the CLI's ``--capabilities``). Requests are retried on 408, 409, 429,
+5xx, timeouts and dropped connections with exponential backoff and full jitter (or the server's
+Retry-After); a refused connection or an unresolvable host is tried once more, then reported
+(:mod:`quadiv._http`); any other 4xx stops the run with one line naming the server, the model and the
+server's own message.
 """
 from __future__ import annotations
 
 import email.utils
-import os
 import random
 import threading
 import time
@@ -17,8 +19,16 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from quadiv._http import (
+    CONNECT_RETRY_WAIT,
+    CONNECT_TRIES,
+    endpoint,
+    is_connect_failure,
+    server_message,
+    unreachable,
+)
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import Completion, GenRequest, register_backend
+from quadiv.generate._base import CAPABILITIES, Completion, GenRequest, register_backend
 
 _RETRY_STATUS = {408, 409, 429}
 _MAX_RETRY_AFTER = 300.0
@@ -28,13 +38,23 @@ _PROBES = {
     "top_logprobs": {"logprobs": True, "top_logprobs": 1},
     "min_p": {"min_p": 0.05},
     "top_k": {"top_k": 5},
+    "structured_output": {"response_format": {"type": "json_schema", "json_schema": {
+        "name": "probe", "schema": {"type": "object", "properties": {"ok": {"type": "string"}}}}}},
 }
 _PROBED: dict[tuple[str, str], frozenset[str]] = {}
 _PROBE_LOCK = threading.Lock()
 
 
 class BackendRequestError(QuadivError):
-    """The server refused a request (a 4xx other than 408/409/429) or kept failing after the retries."""
+    """The server refused a request (a 4xx other than 408/409/429), could not be reached, or kept failing."""
+
+
+class _Refused(BackendRequestError):
+    """A 400 or 422: the server understood the request and refused it (``problem`` holds its message)."""
+
+    def __init__(self, message: str, problem: str):
+        super().__init__(message)
+        self.problem = problem
 
 
 class OpenAIBackend:
@@ -56,9 +76,13 @@ class OpenAIBackend:
         if concurrency < 1 or max_retries < 0 or timeout <= 0:
             raise UsageError(f"concurrency must be >= 1, max_retries >= 0 and timeout > 0; got {concurrency}, "
                              f"{max_retries} and {timeout}")
+        unknown = sorted(set(capabilities or ()) - CAPABILITIES)
+        if unknown:
+            raise UsageError(f"unknown capability {', '.join(map(repr, unknown))}; choose from: "
+                             f"{', '.join(sorted(CAPABILITIES))}")
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
-        self._key = api_key or os.environ.get("OPENAI_API_KEY") or os.environ.get("QUADIV_API_KEY")
+        self._where = endpoint(base_url, api_key)
+        self.base_url, self._key = self._where.base_url, self._where.key
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self._given = frozenset(capabilities) | {"chat"} if capabilities is not None else None
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
@@ -160,33 +184,38 @@ class OpenAIBackend:
                 self._usage[name] += int(usage.get(name) or 0)
         return completions
 
-    def _post(self, body: dict[str, Any], refusal_ok: bool = False) -> dict[str, Any] | None:
-        """The JSON answer to one POST, retried; None for a 400/422 refusal when ``refusal_ok``."""
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON answer to one POST, retried; raises :class:`_Refused` for a 400/422."""
         import httpx
 
         url = f"{self.base_url}/chat/completions"
-        problem = "no attempt"
+        problem, refused = "no attempt", 0
         for attempt in range(self.max_retries + 1):
             if self._closed.is_set():
                 raise BackendRequestError(f"the {self.name} backend was closed; no more requests are sent")
-            retry_after = None
+            retry_after, quick = None, False
             try:
                 with self._slots:
                     self._count("requests")
                     response = self._client.post(url, json=body)
                 if response.status_code == 200:
                     return response.json()
-                problem = f"HTTP {response.status_code}: {self._server_message(response)}"
+                problem = f"HTTP {response.status_code}: {server_message(response, self._where)}"
                 if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
-                    if refusal_ok and response.status_code in (400, 422):
-                        return None
-                    raise BackendRequestError(self._refusal(url, response.status_code, problem))
+                    message = self._refusal(url, response.status_code, problem)
+                    if response.status_code in (400, 422):
+                        raise _Refused(message, problem)
+                    raise BackendRequestError(message)
                 retry_after = response.headers.get("retry-after")
             except (httpx.TimeoutException, httpx.TransportError, ValueError) as err:
-                problem = f"{type(err).__name__}: {self._redact(str(err))}"
+                problem = f"{type(err).__name__}: {self._where.redact(str(err))}"
+                quick = is_connect_failure(err)
+                refused += quick
+                if quick and (refused == CONNECT_TRIES or attempt == self.max_retries):
+                    raise BackendRequestError(unreachable(url, problem, attempt + 1, self._where)) from None
             if attempt < self.max_retries:
                 self._count("retries")
-                self._closed.wait(self._wait(attempt, retry_after))
+                self._closed.wait(CONNECT_RETRY_WAIT if quick else self._wait(attempt, retry_after))
         raise BackendRequestError(
             f"POST {url} ({self.model}) still failing after {self.max_retries + 1} tries, last {problem} "
             "(the server may be down or overloaded: lower --concurrency or try again later)")
@@ -195,19 +224,8 @@ class OpenAIBackend:
         hint = {401: "check the API key in OPENAI_API_KEY or QUADIV_API_KEY",
                 403: "check the API key's permissions for this model",
                 404: "check the model name and --base-url"}.get(status, "check the request parameters")
-        return f"{url} refused model '{self.model}' with {problem} ({hint})"
-
-    def _server_message(self, response) -> str:
-        try:
-            data = response.json()
-            error = data.get("error", data.get("detail", data)) if isinstance(data, dict) else data
-            message = error.get("message", error) if isinstance(error, dict) else error
-        except ValueError:
-            message = response.text
-        return self._redact(" ".join(str(message).split())[:300])
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        notes = self._where.notes() if status in (401, 403, 404) else ""
+        return f"{url} refused model '{self.model}' with {problem} ({hint}{notes})"
 
     def _wait(self, attempt: int, retry_after: str | None) -> float:
         if retry_after is not None:
@@ -221,23 +239,34 @@ class OpenAIBackend:
             self._usage[name] += 1
 
     def _probe(self) -> frozenset[str]:
-        """Capabilities from one tiny request with every optional field, else one request per field."""
+        """Capabilities from one tiny request with every optional field, else one request per field.
+
+        A 400/422 to a field means the server lacks it; a refused minimal request stops with the
+        server's own message (a wrong model name, a server pinned to another model).
+        """
         base = {"model": self.model, "messages": [{"role": "user", "content": "Reply with OK."}],
                 "max_tokens": 1, "temperature": 1.0}
         everything = dict(base)
         for fields in _PROBES.values():
             everything.update(fields)
-        answer = self._post(everything, refusal_ok=True)
-        if answer is not None:
+        try:
+            answer = self._post(everything)
             return frozenset({"chat"} | {c for c in _PROBES if _offers(c, answer)})
-        if self._post(base, refusal_ok=True) is None:
+        except _Refused:
+            pass
+        try:
+            self._post(base)
+        except _Refused as err:
             raise BackendRequestError(
                 f"{self.base_url}/chat/completions refused even a minimal chat request for model '{self.model}' "
-                "(HTTP 400): check the model name and that the server speaks the OpenAI chat API")
+                f"with {err.problem} (check the model name and that the server speaks the OpenAI chat API)") from None
         offered = {"chat"}
         for capability, fields in _PROBES.items():
-            answer = self._post({**base, **fields}, refusal_ok=True)
-            if answer is not None and _offers(capability, answer):
+            try:
+                answer = self._post({**base, **fields})
+            except _Refused:
+                continue
+            if _offers(capability, answer):
                 offered.add(capability)
         return frozenset(offered)
 
