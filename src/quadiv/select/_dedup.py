@@ -95,9 +95,9 @@ def _minhash_edges(texts: Sequence[str], alive: np.ndarray, threshold: float, nu
 def _semantic_edges(X: np.ndarray, alive: np.ndarray, threshold: float, seed: int, chunk: int = 2048):
     """SemDeDup: k-means on the embeddings, then pairs in the same cluster with cosine > threshold."""
     from quadiv.select._cluster import kmeans
+    from quadiv.select._knn import unit_rows
 
-    Z = np.asarray(X[alive], dtype=np.float32)
-    Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+    Z = unit_rows(X[alive], empty_axis=False)  # a zero row stays zero: similar to nothing, never removed
     labels, _ = kmeans(Z, max(1, round(math.sqrt(len(alive)))), seed)
     for c in range(int(labels.max()) + 1):
         members = np.flatnonzero(labels == c)

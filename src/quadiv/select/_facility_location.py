@@ -102,7 +102,7 @@ class FacilityLocation(Selector):
         self.cache = cache
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
-        X = unit_rows(X)
+        X = unit_rows(X)  # float32 for faiss
         n = X.shape[0]
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)

@@ -30,18 +30,32 @@ _ASSIGN_ROWS = 16_384  # rows per centroid-assignment call
 _MERGE_ROWS = 65_536  # rows merged at a time (bounds the temporary memory of the IVF merge)
 
 
-def unit_rows(X: np.ndarray) -> np.ndarray:
-    """X as C-contiguous float32 with L2-normalised rows; no copy when it already is one.
+def unit_rows(X: np.ndarray, empty_axis: bool | None = None, keep_float64: bool = False) -> np.ndarray:
+    """X as C-contiguous float32 (float64 input stays float64 with ``keep_float64``) with L2-normalised rows, every zero row mapped to one shared point.
 
-    x_i / ||x_i||_2 for every row; a zero row (an item with no content, e.g. an empty text) stays zero,
-    so it is similar to nothing.
+    x_i / ||x_i||_2 for every nonzero row. A zero row is an item the embedder could not embed (a text
+    with no known token: emoji-only, zero-width or empty); all of them are the same "no content"
+    point, at cosine 0 from every other item and 1 from each other. That point is the unit vector
+    e_{d+1} of one extra coordinate (0 on every nonzero row), so the result has d + 1 columns when X
+    has a zero row (``empty_axis=None``), or always / never when ``empty_axis`` is True / False
+    (True keeps two arrays in one geometry; False leaves zero rows at zero). Every selector and the
+    embedding metrics of ``measure`` see embeddings through this function. No copy when X already
+    is unit-row float32 and no column is added.
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
+    dtype = np.float64 if keep_float64 and np.asarray(X).dtype == np.float64 else np.float32
+    X = np.ascontiguousarray(X, dtype=dtype)
     norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    nonzero = norms > 0
-    if np.allclose(norms[nonzero], 1.0, atol=1e-4):
+    empty = norms == 0
+    if not np.allclose(norms[~empty], 1.0, atol=1e-4):
+        X = (X / np.where(empty, 1.0, norms)[:, None]).astype(dtype)
+    if not (empty.any() if empty_axis is None else empty_axis):
         return X
-    return (X / np.where(nonzero, norms, 1.0)[:, None]).astype(np.float32)
+    return np.ascontiguousarray(np.hstack([X, empty[:, None].astype(dtype)]))
+
+
+def has_zero_row(X: np.ndarray) -> bool:
+    """Whether some row of X is all zeros (an item :func:`unit_rows` maps to the shared empty point)."""
+    return bool((~np.asarray(X).any(axis=1)).any())
 
 
 def knn_graph(
