@@ -96,3 +96,29 @@ def test_mismatched_sizes(items):
     X, texts, _, _ = items
     with pytest.raises(UsageError, match="same items"):
         measure(X, texts[:10])
+
+
+def test_zero_rows_are_one_point_like_the_selectors_see_them():
+    X = np.zeros((4, 3), dtype=np.float32)
+    X[0, 0] = X[1, 1] = 2.0  # rows 2 and 3: texts the embedder could not embed
+    out = measure(X, metrics=["vendi", "mean_pairwise_distance"])["metrics"]
+    # K = [[1,0,0,0],[0,1,0,0],[0,0,1,1],[0,0,1,1]]: eig(K/4) = 1/4, 1/4, 1/2
+    assert out["vendi"] == pytest.approx(math.exp(-(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5))))
+    assert out["mean_pairwise_distance"] == pytest.approx(10 / 12)  # the two empty rows coincide
+
+
+def test_zero_rows_keep_reference_and_evaluated_sets_in_one_geometry():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((30, 5)), rng.standard_normal((25, 5))
+    fake[:3] = 0.0
+    out = measure(fake, reference=real, metrics=["vendi"], k=3)["metrics"]
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+    # the empty point is orthogonal to every real row and covers none of them; reference rows
+    # are then compared on the unit sphere of the same d + 1 dimensions
+    from quadiv.measure import prdc
+
+    padded = np.hstack([fake, np.zeros((25, 1))])
+    padded[:3, 5] = 1.0
+    padded[3:, :5] = unit(fake[3:])
+    expected = prdc(np.hstack([unit(real), np.zeros((30, 1))]).astype(np.float32), padded.astype(np.float32), 3)
+    assert {key: out[key] for key in expected} == pytest.approx(expected)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
+from quadiv.select._knn import has_zero_row, unit_rows
 
 
 def measure(
@@ -27,8 +28,16 @@ def measure(
     groups (worst group, 20th percentile, Gini, harmony). With ``input_ids`` (several outputs per
     input) they hold per-input and across-input diversity (Kirk et al. 2023). With ``reference``
     embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
+
+    Embeddings are read as the selectors read them (:func:`~quadiv.select._knn.unit_rows`): rows
+    L2-normalised, every zero row (a text the embedder could not embed) one shared point, at cosine 0
+    from every other item; so two empty answers are identical, not maximally different.
     """
     n = _count(X, texts, quality)
+    if X is not None:
+        empty = has_zero_row(X) or (reference is not None and has_zero_row(reference))
+        X = unit_rows(X, empty_axis=empty)
+        reference = None if reference is None else unit_rows(reference, empty_axis=empty)
     names = list(metrics) if metrics is not None else _suite.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
     whole = _suite.Sample(X, texts, quality, seed=seed, progress=progress)
