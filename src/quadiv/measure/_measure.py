@@ -26,7 +26,9 @@ def measure(
 
     With ``groups`` and ``quality``, the overall metrics also hold the spread of quality across
     groups (worst group, 20th percentile, Gini, harmony). With ``input_ids`` (several outputs per
-    input) they hold per-input and across-input diversity (Kirk et al. 2023). With ``reference``
+    input) they hold per-input and across-input diversity (Kirk et al. 2023), and so does each group,
+    computed within the group (e.g. per model: how much each model varies its answers to one
+    prompt); a group where one is undefined (no input with two outputs, or only one input) gets NaN. With ``reference``
     embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
 
     Embeddings are read as the selectors read them (:func:`~quadiv.select._knn.unit_rows`): rows
@@ -47,7 +49,10 @@ def measure(
         groups = np.asarray(groups)
         for label in sorted(set(groups.tolist()), key=str):
             idx = np.flatnonzero(groups == label)
-            result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, whole.subset(idx))}
+            part = result["groups"][str(label)] = {"n": int(idx.size), **_suite.compute(names, whole.subset(idx))}
+            if input_ids is not None:
+                part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
+                                             None if texts is None else [texts[i] for i in idx], strict=False))
         if quality is not None:
             spread, result["worst_group"] = _group_spread(quality, groups)
             overall.update(spread)
@@ -81,19 +86,20 @@ def _group_spread(quality: np.ndarray, groups: np.ndarray) -> tuple[dict[str, fl
             "harmony_quality": _groups.harmony(means) if usable else float("nan")}, stats["worst_group"]
 
 
-def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None) -> dict[str, float]:
-    """Per-input and across-input diversity (Kirk et al. 2023) by Vendi and by distinct-2."""
-    out = {}
+def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None,
+                     strict: bool = True) -> dict[str, float]:
+    """Per-input and across-input diversity (Kirk et al. 2023) by Vendi and by distinct-2.
+
+    ``strict=False``: a value that is undefined for these rows (per-input: no input with two outputs;
+    across-input: a single input) is NaN instead of a UsageError.
+    """
+    counts = np.unique(np.asarray(input_ids, dtype=str), return_counts=True)[1]
+    defined = {"per_input": strict or counts.max() >= 2, "across_input": strict or counts.size >= 2}
+    diversity = {"per_input": _structure.per_input_diversity, "across_input": _structure.across_input_diversity}
+    metrics = {}
     if X is not None:
-        def vendi_of(idx: np.ndarray) -> float:
-            return _vendi.vendi(np.asarray(X[idx]))
-
-        out["per_input_vendi"] = _structure.per_input_diversity(input_ids, vendi_of)
-        out["across_input_vendi"] = _structure.across_input_diversity(input_ids, vendi_of)
+        metrics["vendi"] = lambda idx: _vendi.vendi(np.asarray(X[idx]))
     if texts is not None:
-        def distinct_of(idx: np.ndarray) -> float:
-            return _lexical.distinct_n([texts[i] for i in idx], 2)
-
-        out["per_input_distinct_2"] = _structure.per_input_diversity(input_ids, distinct_of)
-        out["across_input_distinct_2"] = _structure.across_input_diversity(input_ids, distinct_of)
-    return out
+        metrics["distinct_2"] = lambda idx: _lexical.distinct_n([texts[i] for i in idx], 2)
+    return {f"{kind}_{name}": diversity[kind](input_ids, metric) if defined[kind] else float("nan")
+            for name, metric in metrics.items() for kind in ("per_input", "across_input")}
