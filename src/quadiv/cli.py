@@ -115,6 +115,8 @@ def measure(
     reference: Path | None = typer.Option(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
+    bootstrap: int = typer.Option(
+        0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group."),
     report: Path | None = REPORT,
     png: Path | None = PNG,
     seed: int = SEED,
@@ -139,6 +141,12 @@ def measure(
     with progress("measuring", len(pool), quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              k=k, seed=seed, progress=advance)
+    if bootstrap:
+        from quadiv.measure import add_intervals
+
+        with progress("bootstrap", bootstrap * (1 + len(result["groups"])), quiet) as advance:
+            add_intervals(result, X, texts, quality, groups, n_resamples=bootstrap, metrics=names, seed=seed,
+                          progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
     if report is not None:
         from quadiv.report import build_report, group_rows, map_rows
@@ -167,8 +175,12 @@ def _print_measure(result: dict, source: str) -> None:
     table.add_column(f"all\nn={result['n']}", justify="right")
     for label in groups:
         table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold", min_width=9)
+    ci = result.get("ci")
     for name, value in result["metrics"].items():
         table.add_row(name, fmt(value), *(fmt(groups[g].get(name)) for g in groups))
+        if ci is not None and name in ci["all"]:
+            cells = [ci["all"][name], *(ci["groups"][g][name] for g in groups)]
+            table.add_row(f"  {ci['confidence']:.0%} CI", *(f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in cells))
     out = console(26 + 12 * (len(groups) + 1))
     out.print(title, highlight=False)
     out.print(table)
@@ -221,6 +233,10 @@ def select(
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
               "tradeoff": tradeoff, "embedder": label, "output": str(output),
               "metrics": {"before": before, "after": after}}
+    if groups is not None:
+        from quadiv.measure import group_counts
+
+        summary["groups"] = group_counts(groups, chosen)
     if report_path is not None:
         _select_report(summary, report_path, png, pool, X, quality, groups, chosen, seed)
     if as_json:
@@ -289,6 +305,13 @@ def _print_select(report: dict) -> None:
     out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
               f"(objective {report['objective']:.4g})", highlight=False)
     out.print(table)
+    if "groups" in report:
+        counts = Table()
+        for column in ("group", "before", "after"):
+            counts.add_column(column, justify="right" if column != "group" else "left")
+        for label, count in report["groups"].items():
+            counts.add_row(label, str(count["before"]), str(count["after"]))
+        out.print(counts)
 
 
 @app.command()
