@@ -322,7 +322,11 @@ def dedup(
         None, "--minhash", help="Also drop near-duplicates: MinHash-LSH Jaccard threshold, e.g. 0.8."),
     semantic: float | None = typer.Option(
         None, "--semantic", help="Also drop semantic duplicates (SemDeDup): cosine threshold, e.g. 0.95."),
+    removed_path: Path | None = typer.Option(
+        None, "--removed", help="Also write the removed rows, with columns duplicate_of (id of the kept row) and stage."),
     field: str | None = FIELD,
+    group_field: str | None = typer.Option(
+        None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
     quality_field: str | None = QUALITY,
     embedder: str = EMBEDDER,
     embeddings: Path | None = EMBEDDINGS,
@@ -337,20 +341,50 @@ def dedup(
     from quadiv.select import dedup as run_dedup
 
     _check_output(output, input)
-    pool = load_pool(input, field, None, quality_field, (embedding_field,))
+    if removed_path is not None:
+        _check_removed(removed_path, input, output)
+    pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
     X = None
     if semantic is not None:
         X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     quality = pool.floats(quality_field) if quality_field else None
-    result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic, seed=seed)
+    groups = pool.labels(group_field) if group_field else None
+    result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
+                       groups=groups, seed=seed)
     write(pool.take(result.keep), str(output))
     summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
+    if removed_path is not None:
+        write(_removed_rows(pool, result), str(removed_path))
+        summary["removed_rows"] = str(removed_path)
     if as_json:
         print(json.dumps(summary))
     else:
         removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())
-        console(80).print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed})",
+        also = f"; removed rows -> {removed_path}" if removed_path is not None else ""
+        console(80).print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed}){also}",
                           highlight=False)
+
+
+def _check_removed(removed: Path, input: Path, output: Path) -> None:
+    """Fail before any work if the --removed file cannot be written or is the input or the output."""
+    if not removed.parent.exists():
+        raise UsageError(f"the folder of {removed} does not exist: create it or choose another --removed")
+    for other, what in ((input, "the input file: quadiv never overwrites its input"),
+                        (output, "the --output file: give the removed rows a file of their own")):
+        if removed.resolve() == other.resolve():
+            raise UsageError(f"--removed {removed} is {what}")
+
+
+def _removed_rows(pool, result):
+    """The removed rows plus ``duplicate_of`` (the id of the kept row each duplicates) and ``stage``."""
+    import pyarrow as pa
+
+    dropped = result.dropped
+    ids = pool.table["id"].take(result.cluster_of[dropped])  # the reader gives every pool an id
+    table = pool.take(dropped)
+    table = table.drop_columns([c for c in ("duplicate_of", "stage") if c in table.column_names])
+    return table.append_column("duplicate_of", ids).append_column("stage", pa.array(result.stage_of[dropped].tolist(),
+                                                                                    pa.string()))
 
 
 @app.command()
