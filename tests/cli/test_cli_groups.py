@@ -14,7 +14,7 @@ from quadiv.measure import per_input_diversity, vendi
 
 
 def quadiv(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "quadiv", *args], capture_output=True, text=True, check=False)
 
 
 def ok(*args: str) -> dict:
@@ -52,7 +52,7 @@ def test_measure_per_input_diversity_per_group(answers):
 
 
 def test_measure_bootstrap_intervals_overall_and_per_group(answers):
-    path, npy, _, rows = answers
+    path, npy, _, _ = answers
     args = ("measure", str(path), "--embeddings", str(npy), "-g", "model", "-q", "q", "-m", "vendi,quality_mean",
             "--bootstrap", "200", "--json")
     out = ok(*args)
@@ -71,7 +71,7 @@ def test_measure_bootstrap_intervals_overall_and_per_group(answers):
 
 
 def test_select_reports_rows_per_group_before_and_after(answers, tmp_path: Path):
-    path, npy, _, rows = answers
+    path, npy, _, _ = answers
     out_path = tmp_path / "chosen.jsonl"
     out = ok("select", str(path), "--embeddings", str(npy), "-g", "model", "-n", "7", "-o", str(out_path), "--json")
     chosen = io.read(str(out_path)).column("model").to_pylist()

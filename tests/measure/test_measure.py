@@ -112,7 +112,7 @@ def test_zero_rows_keep_reference_and_evaluated_sets_in_one_geometry():
     real, fake = rng.standard_normal((30, 5)), rng.standard_normal((25, 5))
     fake[:3] = 0.0
     out = measure(fake, reference=real, metrics=["vendi"], k=3)["metrics"]
-    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)
     # the empty point is orthogonal to every real row and covers none of them; reference rows
     # are then compared on the unit sphere of the same d + 1 dimensions
     from quadiv.measure import prdc

@@ -9,7 +9,6 @@ from scipy.spatial.distance import cdist
 from quadiv.select._base import SELECTORS, get_selector
 from quadiv.select._knn import unit_rows
 
-
 GREEDY = ("dpp", "facility-location", "k-center", "mmr", "qvendi")
 
 

@@ -3,7 +3,14 @@
 Nothing here reads files; every function takes numpy arrays or lists of texts.
 """
 from quadiv.measure._bootstrap import add_intervals, bootstrap_ci
-from quadiv.measure._groups import gini, group_counts, group_quality, harmony, harmony_across_models, quality_stats
+from quadiv.measure._groups import (
+    gini,
+    group_counts,
+    group_quality,
+    harmony,
+    harmony_across_models,
+    quality_stats,
+)
 from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
 from quadiv.measure._measure import measure
 from quadiv.measure._reference import prdc

@@ -77,7 +77,7 @@ def add_intervals(
         from quadiv.select._knn import unit_rows
 
         X = unit_rows(X)  # the geometry `measure` uses
-    args = dict(metrics=names, n_resamples=n_resamples, confidence=confidence, seed=seed, progress=progress)
+    args = {"metrics": names, "n_resamples": n_resamples, "confidence": confidence, "seed": seed, "progress": progress}
     ci = {"confidence": confidence, "n_resamples": int(n_resamples), "all": bootstrap_ci(X, texts, quality, **args),
           "groups": {}}
     if groups is not None:

@@ -162,8 +162,8 @@ def dedup(texts: Sequence[str], X: np.ndarray | None = None, quality: np.ndarray
     """
     n = len(texts)
     q = _check(texts, X, quality, minhash_threshold, semantic_threshold, num_perm)
-    run = dict(exact=exact, minhash_threshold=minhash_threshold, semantic_threshold=semantic_threshold,
-               num_perm=num_perm, seed=seed)
+    run = {"exact": exact, "minhash_threshold": minhash_threshold, "semantic_threshold": semantic_threshold,
+           "num_perm": num_perm, "seed": seed}
     if groups is None:
         return _dedup(texts, X, q, **run)
     labels = np.asarray(groups)
