@@ -116,7 +116,8 @@ def measure(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
     bootstrap: int = typer.Option(
-        0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group."),
+        0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group "
+        "(each resample recomputes the metrics: name a few with --metrics)."),
     report: Path | None = REPORT,
     png: Path | None = PNG,
     seed: int = SEED,

@@ -53,3 +53,15 @@ def test_each_group_resamples_only_its_own_rows():
     lo, hi = ci["groups"]["b"]["vendi"]
     assert 1.0 < lo <= hi <= 4.0 + 1e-9 and ci["groups"]["b"]["quality_mean"] == [1.0, 1.0]
     assert 0.0 < ci["all"]["quality_mean"][0] < 12 / 22 < ci["all"]["quality_mean"][1] < 1.0
+
+
+def test_texts_are_tokenised_once_not_per_resample(monkeypatch):
+    from quadiv.measure import _lexical
+
+    calls = []
+    real = _lexical.tokenize
+    monkeypatch.setattr(_lexical, "tokenize", lambda text: calls.append(text) or real(text))
+    texts = ["a b c", "a b d", "e f g", "a b c"]
+    ci = bootstrap_ci(texts=texts, metrics=["distinct_1", "distinct_2"], n_resamples=30, seed=0)
+    assert len(calls) == len(texts)
+    assert 0.0 < ci["distinct_1"][0] <= ci["distinct_1"][1] <= 1.0
