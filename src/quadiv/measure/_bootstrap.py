@@ -71,8 +71,8 @@ def add_intervals(
     ``result["ci"] = {"confidence": c, "n_resamples": B, "all": {metric: [lo, hi]}, "groups": {g: ...}}``;
     each group resamples its own rows. ``metrics`` default to those `measure` reports for these inputs.
     Cost: (1 + groups) x ``n_resamples`` evaluations of the metrics (texts are tokenised once); on the
-    8,050 AlpacaEval answers in 10 groups, vendi + quality_mean + distinct_2 with 100 resamples take
-    about 2 minutes on 2 cores, nearly all of it distinct-2.
+    8,050 AlpacaEval answers in 10 groups, `measure -m vendi,quality_mean,distinct_2 --bootstrap 100`
+    runs about 2 minutes on 2 cores, most of it distinct-2 (about 0.2 s per resample of 8,050 texts).
     """
     names = list(metrics) if metrics is not None else _suite.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
