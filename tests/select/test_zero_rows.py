@@ -84,3 +84,12 @@ def test_kcenter_radius_is_within_twice_the_optimum_with_zero_rows():
     optimum = min(D[:, list(c)].min(axis=1).max() for c in combinations(range(12), budget))
     sel = SELECTORS["k-center"]().select(X, budget, tradeoff=0.0, seed=0)
     assert optimum > 0 and sel.objective <= 2 * optimum + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kcenter_covers_every_point_once_the_budget_exceeds_the_distinct_points(seed):
+    base = np.random.default_rng(seed).standard_normal((5, 4)).astype(np.float32)
+    X = np.vstack([base, base * 2.0, np.zeros((3, 4), dtype=np.float32)])  # 5 directions + the empty point
+    sel = SELECTORS["k-center"]().select(X, 7, tradeoff=0.0, seed=seed)
+    assert sel.objective == pytest.approx(0.0, abs=1e-3)  # 6 distinct points, 7 centres: all covered
+    assert np.isin(sel.indices[:6], [10, 11, 12]).sum() == 1
