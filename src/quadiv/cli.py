@@ -384,8 +384,8 @@ def _removed_rows(pool, result):
     ids = pool.table["id"].take(result.cluster_of[dropped])  # the reader gives every pool an id
     table = pool.take(dropped)
     table = table.drop_columns([c for c in ("duplicate_of", "stage") if c in table.column_names])
-    return table.append_column("duplicate_of", ids).append_column("stage", pa.array(result.stage_of[dropped].tolist(),
-                                                                                    pa.string()))
+    stages = pa.array(result.stage_of[dropped].tolist(), pa.string())
+    return table.append_column("duplicate_of", ids).append_column("stage", stages)
 
 
 @app.command()
