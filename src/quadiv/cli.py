@@ -115,6 +115,9 @@ def measure(
     reference: Path | None = typer.Option(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
+    bootstrap: int = typer.Option(
+        0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group "
+        "(each resample recomputes the metrics: name a few with --metrics)."),
     report: Path | None = REPORT,
     png: Path | None = PNG,
     seed: int = SEED,
@@ -142,6 +145,12 @@ def measure(
     with progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              k=k, seed=seed, progress=advance)
+    if bootstrap:
+        from quadiv.measure import add_intervals
+
+        with progress("bootstrap", bootstrap * (1 + len(result["groups"])), quiet) as advance:
+            add_intervals(result, X, texts, quality, groups, n_resamples=bootstrap, metrics=names, seed=seed,
+                          progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
     if report is not None:
         from quadiv.report import build_report, group_rows, map_rows, say_written
@@ -170,8 +179,12 @@ def _print_measure(result: dict, source: str) -> None:
     table.add_column(f"all\nn={result['n']}", justify="right")
     for label in groups:
         table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold", min_width=9)
+    ci = result.get("ci")
     for name, value in result["metrics"].items():
         table.add_row(name, fmt(value), *(fmt(groups[g].get(name)) for g in groups))
+        if ci is not None and name in ci["all"]:
+            cells = [ci["all"][name], *(ci["groups"][g][name] for g in groups)]
+            table.add_row(f"  {ci['confidence']:.0%} CI", *(f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in cells))
     out = console()
     out.print(title, highlight=False)
     out.print(table)
@@ -229,6 +242,10 @@ def select(
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
               "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
               "metrics": {"before": before, "after": after}}
+    if groups is not None:
+        from quadiv.measure import group_counts
+
+        summary["groups"] = group_counts(groups, chosen)
     if report_path is not None:
         _select_report(summary, report_path, png, pool, X, quality, groups, chosen, seed)
     if as_json:
@@ -295,6 +312,13 @@ def _print_select(report: dict) -> None:
               f"(objective {report['objective']:.4g}; field {report['field']}, embedder {report['embedder']})",
               highlight=False)
     out.print(table)
+    if "groups" in report:
+        counts = Table()
+        for column in ("group", "before", "after"):
+            counts.add_column(column, justify="right" if column != "group" else "left")
+        for label, count in report["groups"].items():
+            counts.add_row(label, str(count["before"]), str(count["after"]))
+        out.print(counts)
 
 
 @app.command()
@@ -305,7 +329,11 @@ def dedup(
         None, "--minhash", help="Also drop near-duplicates: MinHash-LSH Jaccard threshold, e.g. 0.8."),
     semantic: float | None = typer.Option(
         None, "--semantic", help="Also drop semantic duplicates (SemDeDup): cosine threshold, e.g. 0.95."),
+    removed_path: Path | None = typer.Option(
+        None, "--removed", help="Also write the removed rows, with columns duplicate_of (id of the kept row) and stage."),
     field: str | None = FIELD,
+    group_field: str | None = typer.Option(
+        None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
     quality_field: str | None = QUALITY,
     embedder: str = EMBEDDER,
     embeddings: Path | None = EMBEDDINGS,
@@ -320,22 +348,51 @@ def dedup(
     from quadiv.select import dedup as run_dedup
 
     _check_output(output, input)
-    pool = load_pool(input, field, None, quality_field, (embedding_field,), whole_rows=True)
+    if removed_path is not None:
+        _check_removed(removed_path, input, output)
+    pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
     X = None
     if semantic is not None:
         X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     quality = pool.floats(quality_field) if quality_field else None
+    groups = pool.labels(group_field) if group_field else None
     with progress("removing duplicates", None, quiet):
         result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
-                           seed=seed)
+                           groups=groups, seed=seed)
     write(pool.take(result.keep), str(output))
     summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
+    if removed_path is not None:
+        write(_removed_rows(pool, result), str(removed_path))
+        summary["removed_rows"] = str(removed_path)
     if as_json:
         print(json.dumps(summary))
     else:
         removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())
-        console().print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed})",
+        also = f"; removed rows -> {removed_path}" if removed_path is not None else ""
+        console().print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed}){also}",
                           highlight=False)
+
+
+def _check_removed(removed: Path, input: Path, output: Path) -> None:
+    """Fail before any work if the --removed file cannot be written or is the input or the output."""
+    if not removed.parent.exists():
+        raise UsageError(f"the folder of {removed} does not exist: create it or choose another --removed")
+    for other, what in ((input, "the input file: quadiv never overwrites its input"),
+                        (output, "the --output file: give the removed rows a file of their own")):
+        if removed.resolve() == other.resolve():
+            raise UsageError(f"--removed {removed} is {what}")
+
+
+def _removed_rows(pool, result):
+    """The removed rows plus ``duplicate_of`` (the id of the kept row each duplicates) and ``stage``."""
+    import pyarrow as pa
+
+    dropped = result.dropped
+    ids = pool.table["id"].take(result.cluster_of[dropped])  # the reader gives every pool an id
+    table = pool.take(dropped)
+    table = table.drop_columns([c for c in ("duplicate_of", "stage") if c in table.column_names])
+    stages = pa.array(result.stage_of[dropped].tolist(), pa.string())
+    return table.append_column("duplicate_of", ids).append_column("stage", stages)
 
 
 @app.command()

@@ -105,3 +105,15 @@ def test_group_quality_on_alpaca_subsets_matches_direct_means(alpaca_rows) -> No
         assert out["group_means"][name] == pytest.approx(sum(direct) / len(direct))
     assert out["worst_group_mean"] == min(out["group_means"].values())
     assert 0.0 < harmony(out["group_means"]) <= 1.0
+
+
+def test_group_counts_before_and_after() -> None:
+    from quadiv.measure import group_counts
+
+    groups = np.array(["b", "a", "b", "c", "b", "a"])
+    assert group_counts(groups, [4, 0, 1]) == {"a": {"before": 2, "after": 1}, "b": {"before": 3, "after": 2},
+                                               "c": {"before": 1, "after": 0}}
+    assert group_counts([1, 2, 2], np.array([], dtype=np.int64)) == {"1": {"before": 1, "after": 0},
+                                                                      "2": {"before": 2, "after": 0}}
+    with pytest.raises(UsageError, match=r"groups\[1\]"):
+        group_counts(["a", None], [0])

@@ -219,3 +219,25 @@ def test_bad_inputs_raise_actionable_errors():
         ngram_diversity(["a b"], max_n=2.5)
     with pytest.raises(InputError, match="item 1"):
         distinct_n(["a b", 3], 1)
+
+
+def _diversity_package_formula(texts: list[str], num_n: int = 4) -> float:
+    """``diversity.ngram_diversity_score`` (0.3.1) written out: one space-joined, space-split stream."""
+    words = " ".join(texts).split(" ")
+    return sum(len(set(zip(*[words[k:] for k in range(n)]))) / (len(words) - n + 1) for n in range(1, num_n + 1))
+
+
+def test_ngram_diversity_differs_from_the_diversity_package_as_documented():
+    texts = ["A b", "a b."]
+    # here: tokens a b | a b . ; 1-grams 3 distinct of 5, 2-grams {ab, b.} of 3, 3-grams {ab.} of 1, no 4-gram
+    assert ngram_diversity(texts) == pytest.approx(3 / 5 + 2 / 3 + 1)
+    # package: one stream A b a b. ; every 1..4-gram distinct
+    assert _diversity_package_formula(texts) == 4.0
+    assert ngram_diversity([" ".join(texts)], tokenizer=lambda t: t.split(" ")) == 4.0
+
+
+def test_documented_recipe_reproduces_the_diversity_package(alpaca_outputs):
+    texts = list(alpaca_outputs)
+    ours = ngram_diversity([" ".join(texts)], tokenizer=lambda t: t.split(" "))
+    assert ours == pytest.approx(_diversity_package_formula(texts), abs=1e-12)
+    assert ours != pytest.approx(ngram_diversity(texts), abs=0.05)

@@ -96,3 +96,50 @@ def test_mismatched_sizes(items):
     X, texts, _, _ = items
     with pytest.raises(UsageError, match="same items"):
         measure(X, texts[:10])
+
+
+def test_zero_rows_are_one_point_like_the_selectors_see_them():
+    X = np.zeros((4, 3), dtype=np.float32)
+    X[0, 0] = X[1, 1] = 2.0  # rows 2 and 3: texts the embedder could not embed
+    out = measure(X, metrics=["vendi", "mean_pairwise_distance"])["metrics"]
+    # K = [[1,0,0,0],[0,1,0,0],[0,0,1,1],[0,0,1,1]]: eig(K/4) = 1/4, 1/4, 1/2
+    assert out["vendi"] == pytest.approx(math.exp(-(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5))))
+    assert out["mean_pairwise_distance"] == pytest.approx(10 / 12)  # the two empty rows coincide
+
+
+def test_zero_rows_keep_reference_and_evaluated_sets_in_one_geometry():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((30, 5)), rng.standard_normal((25, 5))
+    fake[:3] = 0.0
+    out = measure(fake, reference=real, metrics=["vendi"], k=3)["metrics"]
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)
+    # the empty point is orthogonal to every real row and covers none of them; reference rows
+    # are then compared on the unit sphere of the same d + 1 dimensions
+    from quadiv.measure import prdc
+
+    padded = np.hstack([fake, np.zeros((25, 1))])
+    padded[:3, 5] = 1.0
+    padded[3:, :5] = unit(fake[3:])
+    expected = prdc(np.hstack([unit(real), np.zeros((30, 1))]).astype(np.float32), padded.astype(np.float32), 3)
+    assert {key: out[key] for key in expected} == pytest.approx(expected)
+
+
+def test_per_input_diversity_within_each_group_closed_form():
+    E = np.eye(8, dtype=np.float32)
+    #        model m1: the same answer twice    m2: two orthogonal answers    m3: one answer per prompt
+    rows = [("m1", "p1", 0, "a b c"), ("m1", "p1", 0, "a b c"), ("m1", "p2", 1, "d e f"), ("m1", "p2", 1, "d e f"),
+            ("m2", "p1", 2, "g h i"), ("m2", "p1", 3, "j k l"), ("m2", "p2", 4, "m n o"), ("m2", "p2", 5, "p q r"),
+            ("m3", "p1", 6, "s t u"), ("m3", "p2", 7, "v w x")]
+    groups = np.array([r[0] for r in rows])
+    inputs = np.array([r[1] for r in rows])
+    X = E[[r[2] for r in rows]]
+    texts = [r[3] for r in rows]
+    out = measure(X, texts, groups=groups, input_ids=inputs, metrics=["vendi"])
+    m1, m2, m3 = (out["groups"][g] for g in ("m1", "m2", "m3"))
+    assert m1["per_input_vendi"] == pytest.approx(1.0) and m2["per_input_vendi"] == pytest.approx(2.0)
+    assert m1["per_input_distinct_2"] == pytest.approx(0.5) and m2["per_input_distinct_2"] == pytest.approx(1.0)
+    assert m1["across_input_vendi"] == pytest.approx(2.0) and m3["across_input_vendi"] == pytest.approx(2.0)
+    assert math.isnan(m3["per_input_vendi"])  # one output per prompt: undefined within m3
+    # overall: p1 has e0, e0, e2, e3, e6 -> eig(K/5) = 2/5, 1/5, 1/5, 1/5
+    p1 = math.exp(-(0.4 * math.log(0.4) + 3 * 0.2 * math.log(0.2)))
+    assert out["metrics"]["per_input_vendi"] == pytest.approx(p1)

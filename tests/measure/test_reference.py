@@ -93,3 +93,14 @@ def test_nan_is_a_usage_error_naming_the_row() -> None:
 def test_bad_arguments_are_usage_errors(real_shape, fake_shape, k, match) -> None:
     with pytest.raises(UsageError, match=match):
         prdc(np.ones(real_shape), np.ones(fake_shape), k)
+
+
+def test_float64_input_keeps_float64_distances_like_prdc() -> None:
+    # The fake point at -(1 - 1e-12) lies strictly inside the real point 0's radius 1 in float64, on it in
+    # float32: prdc (scikit-learn) keeps float64 for float64 input, so that point counts for precision.
+    real = np.array([[0.0], [1.0], [5.0], [6.0]])
+    fake = np.array([[-(1.0 - 1e-12)], [20.0], [30.0]])
+    out = prdc(real, fake, 1)
+    assert out["precision"] == pytest.approx(1 / 3) and out["coverage"] == pytest.approx(1 / 4)
+    assert out == reference.compute_prdc(real, fake, 1)
+    assert prdc(real.astype(np.float32), fake.astype(np.float32), 1)["precision"] == 0.0

@@ -77,3 +77,46 @@ def test_no_stage_keeps_everything_and_bad_arguments():
         dedup(texts, minhash_threshold=1.5)
     with pytest.raises(UsageError):
         dedup(texts, quality=np.ones(4))
+
+
+def test_stage_and_kept_row_of_every_removed_item_through_a_chain():
+    texts = ["a b c", "A  b c", "d e f", "g h i"]
+    X = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    result = dedup(texts, X, quality=np.array([0.5, 0.1, 0.9, 0.0]), semantic_threshold=0.99)
+    # exact: 1 duplicates 0; semantic: 0 duplicates 2 (better quality), so 1 ends up standing for 2
+    np.testing.assert_array_equal(result.keep, [2, 3])
+    assert result.stage_of.tolist() == ["semantic", "exact", "", ""]
+    np.testing.assert_array_equal(result.cluster_of, [2, 2, 2, 3])
+    np.testing.assert_array_equal(result.dropped, [0, 1])
+    assert result.removed == {"exact": 1, "semantic": 1}
+
+
+def test_groups_dedup_within_each_group_only():
+    texts = ["same answer", "same answer", "same answer", "other", "Same  answer"]
+    groups = np.array(["q1", "q1", "q2", "q2", "q2"])
+    quality = np.array([0.0, 1.0, 0.0, 0.0, 2.0])
+    assert dedup(texts, quality=quality).keep.tolist() == [3, 4]  # without groups: one "same answer" overall
+    result = dedup(texts, quality=quality, groups=groups)
+    np.testing.assert_array_equal(result.keep, [1, 3, 4])
+    np.testing.assert_array_equal(result.cluster_of, [1, 1, 4, 3, 4])
+    assert result.stage_of.tolist() == ["exact", "", "exact", "", ""] and result.removed == {"exact": 2}
+    check_consistent(result, 5)
+    with pytest.raises(UsageError, match="groups"):
+        dedup(texts, groups=groups[:3])
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_groups_equal_deduplicating_each_group_on_its_own(seed):
+    rng = np.random.default_rng(seed)
+    pool = unique_texts(6, length=10, seed=seed)
+    texts = [pool[i] for i in rng.integers(0, 6, size=60)]
+    groups = rng.integers(0, 4, size=60)
+    quality = rng.random(60)
+    result = dedup(texts, quality=quality, groups=groups, minhash_threshold=0.8)
+    for g in range(4):
+        idx = np.flatnonzero(groups == g)
+        alone = dedup([texts[i] for i in idx], quality=quality[idx], minhash_threshold=0.8)
+        np.testing.assert_array_equal(np.intersect1d(result.keep, idx), idx[alone.keep])
+        np.testing.assert_array_equal(result.cluster_of[idx], idx[alone.cluster_of])
+        # within a group each distinct text is kept once, its best copy
+        assert len(np.unique([texts[i] for i in idx])) == len(alone.keep)

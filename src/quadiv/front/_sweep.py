@@ -27,7 +27,7 @@ from quadiv.front._surrogate import DENSE_POINTS, adaptive_evaluations, dense_gr
 from quadiv.measure._suite import Sample, compute, default_metrics, parse_metrics
 from quadiv.measure._suite import _metric as metric_input
 from quadiv.select import SELECTORS, get_selector
-from quadiv.select._knn import unit_rows
+from quadiv.geometry import unit_rows
 
 DEFAULT_METHODS = ("facility-location", "dpp", "mmr", "cluster")
 DEFAULT_OBJECTIVES = {"quality_mean": "max", "vendi": "max"}

@@ -2,7 +2,15 @@
 
 Nothing here reads files; every function takes numpy arrays or lists of texts.
 """
-from quadiv.measure._groups import gini, group_quality, harmony, harmony_across_models, quality_stats
+from quadiv.measure._bootstrap import add_intervals, bootstrap_ci
+from quadiv.measure._groups import (
+    gini,
+    group_counts,
+    group_quality,
+    harmony,
+    harmony_across_models,
+    quality_stats,
+)
 from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
 from quadiv.measure._measure import measure
 from quadiv.measure._reference import prdc
@@ -19,8 +27,8 @@ from quadiv.measure._vendi import (
 )
 
 __all__ = [
-    "KNOWN_METRICS", "across_input_diversity", "cluster_entropy", "compression_ratio", "default_metrics",
-    "distinct_n", "ead", "gini", "group_quality", "harmony", "harmony_across_models", "mean_pairwise_distance",
+    "KNOWN_METRICS", "across_input_diversity", "add_intervals", "bootstrap_ci", "cluster_entropy", "compression_ratio", "default_metrics",
+    "distinct_n", "ead", "gini", "group_counts", "group_quality", "harmony", "harmony_across_models", "mean_pairwise_distance",
     "measure", "ngram_diversity", "per_input_diversity", "prdc", "quality_stats", "qvendi", "self_bleu",
     "tokenize", "vendi", "vendi_from_spectrum", "vendi_kernel", "vendi_samples", "vendi_spectrum",
 ]

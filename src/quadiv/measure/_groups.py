@@ -147,6 +147,18 @@ def _vector(x: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+def group_counts(groups: Sequence[Hashable] | np.ndarray, chosen: Sequence[int] | np.ndarray) -> dict:
+    """Rows per group in the pool and among the ``chosen`` indices: ``{g: {"before": n_g, "after": m_g}}``.
+
+    Groups in sorted order, names str(g); a group nothing was chosen from has ``"after": 0``.
+    """
+    labels = _labels(groups, len(groups))
+    names, inverse = np.unique(labels, return_inverse=True)
+    before = np.bincount(inverse, minlength=names.size)
+    after = np.bincount(inverse[np.asarray(chosen, dtype=np.int64)], minlength=names.size)
+    return {str(g): {"before": int(b), "after": int(a)} for g, b, a in zip(names, before, after)}
+
+
 def _labels(groups: Sequence[Hashable] | np.ndarray, n: int) -> np.ndarray:
     """Group labels as a 1-D array of length n; a missing label raises UsageError naming the index."""
     arr = np.asarray(groups)

@@ -7,6 +7,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
+from quadiv.geometry import has_zero_row, unit_rows
 
 
 def measure(
@@ -26,12 +27,22 @@ def measure(
 
     With ``groups`` and ``quality``, the overall metrics also hold the spread of quality across
     groups (worst group, 20th percentile, Gini, harmony). With ``input_ids`` (several outputs per
-    input) they hold per-input and across-input diversity (Kirk et al. 2023). With ``reference``
+    input) they hold per-input and across-input diversity (Kirk et al. 2023), and so does each group,
+    computed within the group (e.g. per model: how much each model varies its answers to one
+    prompt); a group where one is undefined (no input with two outputs, or only one input) gets NaN. With ``reference``
     embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
     ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
     computed (a metric of the whole set or of one group is one step).
+
+    Embeddings are read as the selectors read them (:func:`quadiv.geometry.unit_rows`): rows
+    L2-normalised, every zero row (a text the embedder could not embed) one shared point, at cosine 0
+    from every other item; so two empty answers are identical, not maximally different.
     """
     n = _count(X, texts, quality)
+    if X is not None:
+        empty = has_zero_row(X) or (reference is not None and has_zero_row(reference))
+        X = unit_rows(X, empty_axis=empty)
+        reference = None if reference is None else unit_rows(reference, empty_axis=empty)
     names = list(metrics) if metrics is not None else _suite.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
     whole = _suite.Sample(X, texts, quality, seed=seed)
@@ -44,8 +55,11 @@ def measure(
         groups = np.asarray(groups)
         for label in labels:
             idx = np.flatnonzero(groups == label)
-            result["groups"][str(label)] = {"n": int(idx.size),
-                                            **_suite.compute(names, whole.subset(idx), progress=progress)}
+            part = result["groups"][str(label)] = {
+                "n": int(idx.size), **_suite.compute(names, whole.subset(idx), progress=progress)}
+            if input_ids is not None:
+                part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
+                                             None if texts is None else [texts[i] for i in idx], strict=False))
         if quality is not None:
             spread, result["worst_group"] = _group_spread(quality, groups)
             overall.update(spread)
@@ -81,19 +95,20 @@ def _group_spread(quality: np.ndarray, groups: np.ndarray) -> tuple[dict[str, fl
             "harmony_quality": _groups.harmony(means) if usable else float("nan")}, stats["worst_group"]
 
 
-def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None) -> dict[str, float]:
-    """Per-input and across-input diversity (Kirk et al. 2023) by Vendi and by distinct-2."""
-    out = {}
+def _input_diversity(input_ids: np.ndarray, X: np.ndarray | None, texts: Sequence[str] | None,
+                     strict: bool = True) -> dict[str, float]:
+    """Per-input and across-input diversity (Kirk et al. 2023) by Vendi and by distinct-2.
+
+    ``strict=False``: a value that is undefined for these rows (per-input: no input with two outputs;
+    across-input: a single input) is NaN instead of a UsageError.
+    """
+    counts = np.unique(np.asarray(input_ids, dtype=str), return_counts=True)[1]
+    defined = {"per_input": strict or counts.max() >= 2, "across_input": strict or counts.size >= 2}
+    diversity = {"per_input": _structure.per_input_diversity, "across_input": _structure.across_input_diversity}
+    metrics = {}
     if X is not None:
-        def vendi_of(idx: np.ndarray) -> float:
-            return _vendi.vendi(np.asarray(X[idx]))
-
-        out["per_input_vendi"] = _structure.per_input_diversity(input_ids, vendi_of)
-        out["across_input_vendi"] = _structure.across_input_diversity(input_ids, vendi_of)
+        metrics["vendi"] = lambda idx: _vendi.vendi(np.asarray(X[idx]))
     if texts is not None:
-        def distinct_of(idx: np.ndarray) -> float:
-            return _lexical.distinct_n([texts[i] for i in idx], 2)
-
-        out["per_input_distinct_2"] = _structure.per_input_diversity(input_ids, distinct_of)
-        out["across_input_distinct_2"] = _structure.across_input_diversity(input_ids, distinct_of)
-    return out
+        metrics["distinct_2"] = lambda idx: _lexical.distinct_n([texts[i] for i in idx], 2)
+    return {f"{kind}_{name}": diversity[kind](input_ids, metric) if defined[kind] else float("nan")
+            for name, metric in metrics.items() for kind in ("per_input", "across_input")}

@@ -28,21 +28,23 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, *, batch_size: int = 40
 
     Semantics are those of the reference package `prdc.compute_prdc(real, fake, k)`: Euclidean
     distances, strict `<`, the k-th neighbour counted after the point itself. Distances are evaluated
-    as in scikit-learn's float32 path that `prdc` uses: ||x||^2 + ||y||^2 - 2<x, y> in float64, rounded
-    to float32, clipped at 0, square root; the radii go through the same expression, so ties (a fake
+    as scikit-learn evaluates them for `prdc`: ||x||^2 + ||y||^2 - 2<x, y> in float64, rounded to
+    float32 when both arrays compared are float32 (scikit-learn's float32 path; float64 otherwise),
+    clipped at 0, square root; the radii go through the same expression, so ties (a fake
     point equal to a real point's k-th neighbour) resolve exactly as in `prdc`. Radius candidates come
     from an exact faiss search (IndexFlatL2, on centred data; faiss returns squared float32 distances,
     used here only to rank); the k + 1 + 16 nearest candidates are re-ranked with the expression above.
     The real x fake comparisons run over blocks of `batch_size` fake rows, so memory is
     O(batch_size * N) (about 12 * batch_size * N bytes) rather than O(N * M).
     """
+    real32, fake32 = (np.asarray(a).dtype == np.float32 for a in (real, fake))
     real_x = finite_matrix(real, "real")
     fake_x = finite_matrix(fake, "fake")
     _check_args(real_x, fake_x, k, batch_size)
     real_sq = np.einsum("ij,ij->i", real_x, real_x)
     fake_sq = np.einsum("ij,ij->i", fake_x, fake_x)
-    real_radii = _knn_radii(real_x, real_sq, k)
-    fake_radii = _knn_radii(fake_x, fake_sq, k)
+    real_radii = _knn_radii(real_x, real_sq, k, real32)
+    fake_radii = _knn_radii(fake_x, fake_sq, k, fake32)
 
     precise = 0
     density_hits = 0
@@ -50,7 +52,7 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, *, batch_size: int = 40
     covered = np.zeros(real_x.shape[0], dtype=bool)
     for start in range(0, fake_x.shape[0], batch_size):
         stop = start + batch_size
-        dist = _distances(fake_x[start:stop], fake_sq[start:stop], real_x, real_sq)
+        dist = _distances(fake_x[start:stop], fake_sq[start:stop], real_x, real_sq, real32 and fake32)
         inside = dist < real_radii[None, :]
         per_fake = inside.sum(axis=1)
         precise += int(np.count_nonzero(per_fake))
@@ -81,22 +83,22 @@ def _check_args(real_x: np.ndarray, fake_x: np.ndarray, k: int, batch_size: int)
         raise UsageError(f"batch_size must be a positive integer; got {batch_size!r}")
 
 
-def _distances(a: np.ndarray, a_sq: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
-    """Euclidean distances (len(a), len(b)) evaluated like scikit-learn's float32 path."""
+def _distances(a: np.ndarray, a_sq: np.ndarray, b: np.ndarray, b_sq: np.ndarray, float32: bool) -> np.ndarray:
+    """Euclidean distances (len(a), len(b)) evaluated like scikit-learn (rounded to float32 if asked)."""
     sq = -2.0 * (a @ b.T)
     sq += b_sq[None, :]
     sq += a_sq[:, None]
-    out = sq.astype(np.float32)
+    out = sq.astype(np.float32) if float32 else sq
     np.maximum(out, 0.0, out=out)
     return np.sqrt(out, out=out)
 
 
-def _knn_radii(x: np.ndarray, x_sq: np.ndarray, k: int) -> np.ndarray:
-    """Distance from each row to its k-th nearest other row, as float32 (see `prdc`)."""
+def _knn_radii(x: np.ndarray, x_sq: np.ndarray, k: int, float32: bool) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row, rounded to float32 if asked (see `prdc`)."""
     n = x.shape[0]
     n_cand = min(n, k + 1 + _EXTRA_CANDIDATES)
     candidates = _faiss_candidates(x, n_cand)
-    radii = np.empty(n, dtype=np.float32)
+    radii = np.empty(n, dtype=np.float32 if float32 else np.float64)
     step = max(1, _GATHER_ELEMENTS // (n_cand * x.shape[1]))
     for start in range(0, n, step):
         rows = np.arange(start, min(n, start + step))
@@ -105,7 +107,7 @@ def _knn_radii(x: np.ndarray, x_sq: np.ndarray, k: int) -> np.ndarray:
         sq = -2.0 * dots
         sq += x_sq[cand]
         sq += x_sq[rows][:, None]
-        dist = sq.astype(np.float32)
+        dist = sq.astype(np.float32) if float32 else sq
         np.maximum(dist, 0.0, out=dist)
         np.sqrt(dist, out=dist)
         dist[cand == rows[:, None]] = 0.0

@@ -40,6 +40,15 @@ class Sample:
         tokenize = _lexical.bleu_tokenizer()
         return [tokenize(text) for text in self.texts]
 
+    def prepare(self, names: Sequence[str]) -> Sample:
+        """Tokenise the texts now for the named metrics that need tokens, so subsets reuse them."""
+        if self.texts is not None:
+            if any(name.startswith(("distinct_", "ead", "ngram_diversity")) for name in names):
+                _ = self.tokens
+            if "self_bleu" in names:
+                _ = self.bleu_tokens
+        return self
+
     def subset(self, idx: np.ndarray) -> Sample:
         """The items ``idx`` as a new Sample, reusing the tokens already computed here."""
         part = Sample(None if self.X is None else np.asarray(self.X[idx]),

@@ -3,7 +3,10 @@
 A selector is a small class with plain constructor parameters (its method-specific knobs) and one
 method, ``select``. The shared arguments mean the same thing for every method:
 
-- ``X``: (n, d) float32 embeddings, one L2-normalised row per item (cosine geometry).
+- ``X``: (n, d) embeddings, one row per item. :meth:`Selector.select` passes them through
+  :func:`~quadiv.select._knn.unit_rows` before any method sees them: L2-normalised rows (cosine
+  geometry; float32, float64 stays float64), every zero row (an item the embedder could not embed)
+  one shared point.
 - ``budget``: how many items to choose, 1 <= budget <= n.
 - ``quality``: (n,) floats, higher is better, or None (all items equally good). Methods use
   :func:`unit_quality` (percentile ranks) so that the scale of the scores never changes what
@@ -21,6 +24,7 @@ import numpy as np
 
 from quadiv._params import check_params
 from quadiv.errors import UsageError
+from quadiv.geometry import unit_rows
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Selector:
         X = np.asarray(X)
         if X.ndim != 2:
             raise UsageError(f"embeddings must be a 2-D (n, d) array, got shape {X.shape}")
+        X = unit_rows(X, keep_float64=True)
         n = X.shape[0]
         check_budget(budget, n)
         if not 0.0 <= float(tradeoff) <= 1.0:

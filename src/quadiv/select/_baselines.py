@@ -1,6 +1,6 @@
 """Baseline selectors: uniform random, highest quality first, and greedy k-center.
 
-All take unit-normalised embeddings and quality rescaled by :func:`unit_quality` (q~ in [0, 1]).
+All take unit rows (zero rows as one shared point, see :func:`~quadiv.select._knn.unit_rows`) and quality rescaled by :func:`unit_quality` (q~ in [0, 1]).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.select._base import Selection, Selector, register, unit_quality
-from quadiv.select._knn import unit_rows
 
 
 @register
@@ -65,7 +64,6 @@ class KCenter(Selector):
     name: ClassVar[str] = "k-center"
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
-        X = unit_rows(X)
         n = X.shape[0]
         q = unit_quality(quality, n)
         rng = np.random.default_rng(seed)

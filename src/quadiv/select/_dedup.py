@@ -16,11 +16,22 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass
 class DedupResult:
-    """Kept item indices (ascending), each item's kept representative, and removals per stage."""
+    """Kept item indices (ascending), each item's kept representative, the stage that removed it.
+
+    ``cluster_of[i]``: the kept item that item i duplicates (i itself when kept); ``stage_of[i]``:
+    "exact", "minhash" or "semantic" for a removed item, "" for a kept one; ``removed``: items removed
+    per stage.
+    """
 
     keep: np.ndarray
     cluster_of: np.ndarray
     removed: dict = field(default_factory=dict)
+    stage_of: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+
+    @property
+    def dropped(self) -> np.ndarray:
+        """Indices of the removed items, ascending."""
+        return np.flatnonzero(self.stage_of != "")
 
 
 class _UnionFind:
@@ -95,9 +106,9 @@ def _minhash_edges(texts: Sequence[str], alive: np.ndarray, threshold: float, nu
 def _semantic_edges(X: np.ndarray, alive: np.ndarray, threshold: float, seed: int, chunk: int = 2048):
     """SemDeDup: k-means on the embeddings, then pairs in the same cluster with cosine > threshold."""
     from quadiv.select._cluster import kmeans
+    from quadiv.geometry import unit_rows
 
-    Z = np.asarray(X[alive], dtype=np.float32)
-    Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+    Z = unit_rows(X[alive], empty_axis=False)  # a zero row stays zero: similar to nothing, never removed
     labels, _ = kmeans(Z, max(1, round(math.sqrt(len(alive)))), seed)
     for c in range(int(labels.max()) + 1):
         members = np.flatnonzero(labels == c)
@@ -131,7 +142,7 @@ def _check(texts, X, quality, minhash_threshold, semantic_threshold, num_perm) -
 
 def dedup(texts: Sequence[str], X: np.ndarray | None = None, quality: np.ndarray | None = None, *,
           exact: bool = True, minhash_threshold: float | None = None, semantic_threshold: float | None = None,
-          num_perm: int = 128, seed: int = 0) -> DedupResult:
+          groups: np.ndarray | None = None, num_perm: int = 128, seed: int = 0) -> DedupResult:
     """Remove duplicates stage by stage and keep the highest-quality item of each duplicate group.
 
     Stages, each on the survivors of the previous one:
@@ -143,14 +154,45 @@ def dedup(texts: Sequence[str], X: np.ndarray | None = None, quality: np.ndarray
                 inside each cluster every pair with cosine similarity > ``semantic_threshold``.
     Duplicate pairs are merged by union-find (transitively). Each group keeps its highest-quality item
     (ties: the lowest index); SemDeDup keeps the item least similar to its centroid, here quality
-    decides. ``cluster_of[i]`` is the kept item that stands for item i (i itself when kept);
-    ``removed`` counts the items each stage removed.
+    decides. ``cluster_of[i]`` is the kept item that stands for item i (i itself when kept; through
+    the chain of merges when i's own representative was removed at a later stage); ``stage_of[i]`` the
+    stage that removed i; ``removed`` counts the items each stage removed. With ``groups`` (one label
+    per text, e.g. the question) duplicates are looked for within each group only, every stage run on
+    each group separately (SemDeDup's k-means too, k = round(sqrt(group size))).
     """
     n = len(texts)
     q = _check(texts, X, quality, minhash_threshold, semantic_threshold, num_perm)
+    run = {"exact": exact, "minhash_threshold": minhash_threshold, "semantic_threshold": semantic_threshold,
+           "num_perm": num_perm, "seed": seed}
+    if groups is None:
+        return _dedup(texts, X, q, **run)
+    labels = np.asarray(groups)
+    if labels.shape != (n,):
+        raise UsageError(f"groups must hold one label per text ({n}), got shape {labels.shape}")
+    result = DedupResult(keep=np.empty(0, dtype=np.int64), cluster_of=np.arange(n), removed={},
+                         stage_of=np.full(n, "", dtype=object))
+    kept = []
+    for label in dict.fromkeys(labels.tolist()):
+        idx = np.flatnonzero(labels == label)
+        part = _dedup([texts[i] for i in idx], None if X is None else X[idx], q[idx], **run)
+        kept.append(idx[part.keep])
+        result.cluster_of[idx] = idx[part.cluster_of]
+        result.stage_of[idx] = part.stage_of
+        for stage, count in part.removed.items():
+            result.removed[stage] = result.removed.get(stage, 0) + count
+    result.keep = np.sort(np.concatenate(kept)) if kept else result.keep
+    return result
+
+
+def _dedup(texts: Sequence[str], X: np.ndarray | None, q: np.ndarray, *, exact: bool,
+           minhash_threshold: float | None, semantic_threshold: float | None, num_perm: int,
+           seed: int) -> DedupResult:
+    """The stages of :func:`dedup` on one set of texts (``q``: checked quality, zeros when none)."""
+    n = len(texts)
     uf = _UnionFind(np.argsort(np.lexsort((np.arange(n), -q))))
     alive = np.arange(n)
     removed: dict[str, int] = {}
+    stage_of = np.full(n, "", dtype=object)
     stages = [("exact", exact, lambda a: _exact_edges(texts, a)),
               ("minhash", minhash_threshold is not None,
                lambda a: _minhash_edges(texts, a, minhash_threshold, num_perm, seed)),
@@ -164,5 +206,6 @@ def dedup(texts: Sequence[str], X: np.ndarray | None = None, quality: np.ndarray
         roots = uf.roots()
         survivors = alive[roots[alive] == alive]
         removed[stage] = int(len(alive) - len(survivors))
+        stage_of[alive[roots[alive] != alive]] = stage
         alive = survivors
-    return DedupResult(keep=np.sort(alive), cluster_of=uf.roots(), removed=removed)
+    return DedupResult(keep=np.sort(alive), cluster_of=uf.roots(), removed=removed, stage_of=stage_of)

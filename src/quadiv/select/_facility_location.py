@@ -67,7 +67,8 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.select._base import Selection, Selector, register, unit_quality
-from quadiv.select._knn import _search, knn_graph, unit_rows
+from quadiv.geometry import unit_rows
+from quadiv.select._knn import _search, knn_graph
 
 DENSE_MAX_N = 8192  # "auto" mode: dense (exact) greedy up to this many items, sparse above
 _FIRST_BLOCK, _MAX_BLOCK = 16, 1024  # candidates whose gains dense lazy greedy evaluates in one product
@@ -102,7 +103,7 @@ class FacilityLocation(Selector):
         self.cache = cache
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
-        X = unit_rows(X)
+        X = unit_rows(X)  # float32 for faiss
         n = X.shape[0]
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)

@@ -30,20 +30,6 @@ _ASSIGN_ROWS = 16_384  # rows per centroid-assignment call
 _MERGE_ROWS = 65_536  # rows merged at a time (bounds the temporary memory of the IVF merge)
 
 
-def unit_rows(X: np.ndarray) -> np.ndarray:
-    """X as C-contiguous float32 with L2-normalised rows; no copy when it already is one.
-
-    x_i / ||x_i||_2 for every row; a zero row (an item with no content, e.g. an empty text) stays zero,
-    so it is similar to nothing.
-    """
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    nonzero = norms > 0
-    if np.allclose(norms[nonzero], 1.0, atol=1e-4):
-        return X
-    return (X / np.where(nonzero, norms, 1.0)[:, None]).astype(np.float32)
-
-
 def knn_graph(
     X: np.ndarray, n_neighbors: int, method: str = "auto", n_probe: int = 2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,32 @@
+"""Unit rows: the one normalisation of embeddings that every selector and metric sees."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def unit_rows(X: np.ndarray, empty_axis: bool | None = None, keep_float64: bool = False) -> np.ndarray:
+    """X as C-contiguous float32 (float64 input stays float64 with ``keep_float64``) with L2-normalised rows, every zero row mapped to one shared point.
+
+    x_i / ||x_i||_2 for every nonzero row. A zero row is an item the embedder could not embed (a text
+    with no known token: emoji-only, zero-width or empty); all of them are the same "no content"
+    point, at cosine 0 from every other item and 1 from each other. That point is the unit vector
+    e_{d+1} of one extra coordinate (0 on every nonzero row), so the result has d + 1 columns when X
+    has a zero row (``empty_axis=None``), or always / never when ``empty_axis`` is True / False
+    (True keeps two arrays in one geometry; False leaves zero rows at zero). Every selector and the
+    embedding metrics of ``measure`` see embeddings through this function. No copy when X already
+    is unit-row float32 and no column is added.
+    """
+    dtype = np.float64 if keep_float64 and np.asarray(X).dtype == np.float64 else np.float32
+    X = np.ascontiguousarray(X, dtype=dtype)
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
+    empty = norms == 0
+    if not np.allclose(norms[~empty], 1.0, atol=1e-4):
+        X = (X / np.where(empty, 1.0, norms)[:, None]).astype(dtype)
+    if not (empty.any() if empty_axis is None else empty_axis):
+        return X
+    return np.ascontiguousarray(np.hstack([X, empty[:, None].astype(dtype)]))
+
+
+def has_zero_row(X: np.ndarray) -> bool:
+    """Whether some row of X is all zeros (an item :func:`unit_rows` maps to the shared empty point)."""
+    return bool((~np.asarray(X).any(axis=1)).any())
