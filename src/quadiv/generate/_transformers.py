@@ -10,6 +10,7 @@ Beyond :class:`~quadiv.generate._base.Backend`, strategies that need model acces
 ``GenRequest.extra["logits_processors"]`` (a list of ``(input_ids, scores) -> scores`` callables that
 ``generate`` hands to ``model.generate(logits_processor=...)``; such a request runs as one batch).
 Calls are serialised by ``lock`` (one model, one device); code that drives ``lm`` directly holds it.
+:meth:`cancel` (from another thread) ends the ``generate`` calls in flight at their next token.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.errors import MissingDependencyError, QuadivError, UsageError
 from quadiv.generate._base import Completion, GenRequest, register_backend
 
 CAPABILITIES = frozenset({
@@ -35,6 +36,10 @@ def import_torch():
     except ImportError as err:
         raise MissingDependencyError(err.name or "torch", "embed", "the transformers backend") from None
     return torch
+
+
+class GenerationCancelled(QuadivError):
+    """A ``generate`` call ended early because :meth:`TransformersBackend.cancel` was called."""
 
 
 class TransformersBackend:
@@ -54,6 +59,7 @@ class TransformersBackend:
             raise UsageError(f"batch_size must be >= 1, got {batch_size}")
         self.device, self.dtype, self.batch_size = device, dtype, batch_size
         self.lock = threading.RLock()
+        self._epoch = 0  # bumped by cancel(): a call started in an older epoch stops at its next token
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
         if isinstance(model, (str, Path)):
             self.model, self._lm, self._tok = str(model), None, tokenizer
@@ -123,6 +129,13 @@ class TransformersBackend:
             raise UsageError("the prompt encodes to no tokens; give a non-empty prompt")
         return list(ids)
 
+    def cancel(self) -> None:
+        """Stop the ``generate`` calls in flight at their next token; they raise GenerationCancelled.
+
+        Safe from any thread (it takes no lock); calls that start afterwards run normally.
+        """
+        self._epoch += 1
+
     def usage(self) -> dict[str, int]:
         """Requests generated and the prompt/completion tokens they used."""
         with self.lock:
@@ -162,10 +175,15 @@ class TransformersBackend:
         ids, mask = left_pad(prompts, pad_id, torch)
         kwargs = self._generate_kwargs(req, pad_id)
         processors = LogitsProcessorList(req.extra.get("logits_processors") or [])
+        epoch = self._epoch
         stops = StoppingCriteriaList([StopStrings(tok, req.stop, ids.shape[1])] if req.stop else [])
+        stops.append(lambda input_ids, scores, **_: input_ids.new_full((input_ids.shape[0],), self._epoch != epoch,
+                                                                        dtype=torch.bool))
         with torch.no_grad():
             out = lm.generate(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device),
                               logits_processor=processors, stopping_criteria=stops, **kwargs)
+        if self._epoch != epoch:
+            raise GenerationCancelled(f"generation with '{self.model}' was cancelled")
         new = out.sequences[:, ids.shape[1]:].tolist()
         logp = torch.log_softmax(torch.stack(out.logits, 1).float(), -1) if req.logprobs is not None else None
         eos = set(_as_list(kwargs.get("eos_token_id", lm.generation_config.eos_token_id)))
