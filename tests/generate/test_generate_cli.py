@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from quadiv.errors import UsageError
 from quadiv.generate import BACKENDS, journal_path
 from quadiv.generate._cli import generate_command
+from quadiv.generate._runner import prompt_seed
 
 # What cli.py will do: register the command on the real app and run its main (errors -> one line, exit 2).
 SCRIPT = """
@@ -63,7 +64,7 @@ def test_json_report_and_rows(fake_openai, prompts_file, tmp_path):
     assert report["params"]["temperature"] == 0.5 and report["usage"]["requests"] >= 6
     rows = read_rows(out)
     assert [r["id"] for r in rows[:3]] == ["q0/0", "q0/1", "q1/0"]
-    assert rows[3]["text"] == " ".join(sample_words("question 1", 4, 1, 64))
+    assert rows[3]["text"] == " ".join(sample_words("question 1", prompt_seed(4, "q1"), 1, 64))
     assert "metrics" not in report and not journal_path(out).exists()
 
 
@@ -137,7 +138,8 @@ def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(
 def test_a_leftover_journal_needs_resume(fake_openai, prompts_file, tmp_path):
     _, url = fake_openai()
     out = tmp_path / "out.jsonl"
-    journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n')
+    journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n'
+                                 '{"prompt_id": "q0", "sample": 0, "text": "done"}\n')
     result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-o", out)
     assert isinstance(result.exception, UsageError) and "--resume" in str(result.exception)
 
@@ -188,8 +190,8 @@ def test_killed_run_resumes_to_exactly_every_row_once(fake_openai, tmp_path):
     keys = [(r["prompt_id"], r["sample"]) for r in rows]
     assert keys == [(p, s) for p in range(1, prompts + 1) for s in range(n)]
     assert all(r["text"].strip() for r in rows)
-    assert [r["text"] for r in rows] == [" ".join(sample_words(f"write about topic {p - 1}", 9, s, 512))
-                                         for p, s in keys]
+    assert [r["text"] for r in rows] == [
+        " ".join(sample_words(f"write about topic {p - 1}", prompt_seed(9, p), s, 512)) for p, s in keys]
     assert report["resumed"] == done_before and report["resumed"] + report["generated"] == prompts * n
     assert {500} <= set(server.statuses) and not journal_path(out).exists()
 

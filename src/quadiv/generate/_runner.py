@@ -209,17 +209,13 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
     threads = [threading.Thread(target=work, name=f"quadiv-generate-{i}", daemon=True) for i in range(workers)]
     for thread in threads:
         thread.start()
-
-    def record(rows: list[dict]) -> None:
-        if rows:
-            journal.append(rows)
-            if progress is not None:
-                progress(len(rows))
-
     try:
         for _ in range(len(todo)):
             rows, error = results.get()
-            record(rows)
+            if rows:
+                journal.append(rows)
+                if progress is not None:
+                    progress(len(rows))
             if error is not None:
                 raise error
     except BaseException:
@@ -227,8 +223,6 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
         job.backend.cancel()
         for thread in threads:
             thread.join()
-        while not results.empty():  # rows that other jobs finished meanwhile are kept for --resume
-            record(results.get()[0])
         raise
 
 
