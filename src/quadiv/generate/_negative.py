@@ -66,6 +66,18 @@ class NegativePrompting(Strategy):
     that grows with every output; O'Neill et al. 2023, "Steering Language Generation: Harnessing
     Contrastive Expert Guidance and Negative Prompting...", method section, negative prompting) shown
     as text instead of subtracted as log-probabilities. It is not STEER. Examples are cut to ``max_example_chars``.
+
+    Parameters:
+        avoid: a pool file (any format) whose texts outputs should differ from (None: only earlier outputs).
+        field: the text column of avoid.
+        k_pool: avoid texts nearest to the prompt shown as negatives.
+        k_generated: most recent outputs for the prompt shown as negatives.
+        embedder: embedder that finds the nearest avoid texts (static, minilm, ...).
+        temperature: sampling temperature.
+        top_p: nucleus mass.
+        max_tokens: token cap of each output.
+        max_example_chars: negatives are cut to this many characters.
+        embed_fn: an embedding function (library only; replaces embedder).
     """
 
     name = "negative"
