@@ -115,6 +115,36 @@ def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
     assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
 
 
+@pytest.mark.parametrize("output, extra, message", [
+    ("prompts.jsonl", [], "is the input file .*prompts.jsonl"),
+    ("avoid.jsonl", ["--novelty", "0.5", "--avoid", "avoid.jsonl"], "is the input file .*avoid.jsonl"),
+    ("avoid.jsonl", ["--strategy", "negative", "--param", "avoid=avoid.jsonl"], "is the input file .*avoid.jsonl"),
+    ("prompts", [], "the input .*prompts.journal is where the journal of --output prompts goes"),
+    ("o.jsonl.journal", [], "names a journal"),
+    ("missing/o.jsonl", [], "the folder of .*missing/o.jsonl does not exist"),
+])
+def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
+        prompts_file, tmp_path, monkeypatch, output, extra, message):
+    (tmp_path / "avoid.jsonl").write_text(json.dumps({"output": "alpha"}) + "\n")
+    if output == "prompts":  # the prompts file is named like the journal of OUT
+        prompts_file = prompts_file.rename(tmp_path / "prompts.journal")
+    monkeypatch.setitem(BACKENDS, "never", lambda model: pytest.fail("the backend was built"))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    result = invoke(prompts_file, "-b", "never", "-m", "m", "-o", output, *extra)
+    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("option, message", [
+    ("device", "--backend-option expects NAME=VALUE"),
+    ("colour=red", "backend 'openai' has no option 'colour'; its options are: base_url, api_key, concurrency"),
+])
+def test_backend_option_errors(prompts_file, tmp_path, option, message):
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "-o", tmp_path / "o.jsonl", "--backend-option", option)
+    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+
+
 def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(
         fake_openai, prompts_file, tmp_path, monkeypatch):
     def word_embed(texts, embedder="static", **options):  # bag of the first word: same first word = cosine 1
