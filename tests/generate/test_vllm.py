@@ -3,16 +3,16 @@ import json
 import re
 import sys
 import time
-import tomllib
 import types
 from pathlib import Path
 from types import SimpleNamespace as NS
 
 import pytest
+import tomllib
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import GenRequest
 from quadiv.generate import _vllm
+from quadiv.generate._base import GenRequest
 from quadiv.generate._vllm import VLLMBackend
 
 

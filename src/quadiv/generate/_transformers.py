@@ -143,15 +143,16 @@ class TransformersBackend:
 
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         """Per request, its ``n`` completions, in request order."""
+        epoch = self._epoch  # before the lock and the model's loading: a cancel() while they wait counts
         with self.lock:
-            results = self._generate(requests)
+            results = self._generate(requests, epoch)
             self._usage["requests"] += len(requests)
             for c in (c for r in results for c in r):
                 self._usage["prompt_tokens"] += c.extras["prompt_tokens"]
                 self._usage["completion_tokens"] += c.extras["completion_tokens"]
         return results
 
-    def _generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
+    def _generate(self, requests: Sequence[GenRequest], epoch: int) -> list[list[Completion]]:
         torch = import_torch()
         results: list[list[Completion]] = [[] for _ in requests]
         for group in _plan(requests):
@@ -162,11 +163,11 @@ class TransformersBackend:
             step = len(rows) if first.extra.get("logits_processors") else self.batch_size
             for start in range(0, len(rows), step):
                 chunk = rows[start:start + step]
-                for (i, _), completion in zip(chunk, self._generate_rows(first, [p for _, p in chunk])):
+                for (i, _), completion in zip(chunk, self._generate_rows(first, [p for _, p in chunk], epoch)):
                     results[i].append(completion)
         return results
 
-    def _generate_rows(self, req: GenRequest, prompts: list[list[int]]) -> list[Completion]:
+    def _generate_rows(self, req: GenRequest, prompts: list[list[int]], epoch: int) -> list[Completion]:
         torch = import_torch()
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -175,7 +176,6 @@ class TransformersBackend:
         ids, mask = left_pad(prompts, pad_id, torch)
         kwargs = self._generate_kwargs(req, pad_id)
         processors = LogitsProcessorList(req.extra.get("logits_processors") or [])
-        epoch = self._epoch
         stops = StoppingCriteriaList([StopStrings(tok, req.stop, ids.shape[1])] if req.stop else [])
         stops.append(lambda input_ids, scores, **_: input_ids.new_full((input_ids.shape[0],), self._epoch != epoch,
                                                                         dtype=torch.bool))
