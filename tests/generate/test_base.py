@@ -67,3 +67,12 @@ def test_min_p_hint_names_the_servers_that_have_it():
 def test_logits_hint_names_the_local_backend():
     with pytest.raises(UsageError, match=r"needs logits_hook, multi_model_step.*--backend transformers\)"):
         check_capabilities(STRATEGIES["steer"](gamma=0), Chat())
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("fusion", {"judge": "gpt-4"}, "judge must be a Backend object"),
+    ("negative", {"embed_fn": "static"}, "embed_fn must be a function"),
+])
+def test_python_only_parameters_given_as_text_are_usage_errors(name, params, message):
+    with pytest.raises(UsageError, match=message):
+        get_strategy(name, **params)

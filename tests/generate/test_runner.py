@@ -234,3 +234,49 @@ def test_bad_prompt_files(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(InputError, match=message):
         load_prompts(path)
+
+
+class Stalling(EchoBackend):
+    """'prompt 0' fails at once; every other prompt's call waits until released (or, with cancel, cancelled)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.release = threading.Event()
+
+    def generate(self, requests):
+        if requests[0].messages[-1]["content"] == "prompt 0":
+            raise RuntimeError("backend broke")
+        self.release.wait(30)
+        return super().generate(requests)
+
+
+class Cancellable(Stalling):
+    def cancel(self):
+        self.release.set()
+
+
+def run_workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("quadiv-generate-") and t.is_alive()]
+
+
+def test_on_error_the_workers_are_cancelled_and_joined(tmp_path):
+    backend = Cancellable()
+    with pytest.raises(RuntimeError, match="backend broke"):
+        run_generation(prompts(4), Sampling(), backend, tmp_path / "o.jsonl", n=1, concurrency=4)
+    assert backend.release.is_set() and run_workers() == []
+    assert not journal_path(tmp_path / "o.jsonl").exists()  # no row was journaled: no run
+
+
+def test_workers_of_a_backend_without_cancel_are_left_after_the_grace(tmp_path, monkeypatch):
+    from quadiv.generate import _runner
+
+    monkeypatch.setattr(_runner, "ABANDON_AFTER", 0.0)
+    backend = Stalling()
+    try:
+        with pytest.raises(RuntimeError, match="backend broke"):
+            run_generation(prompts(3), Sampling(), backend, tmp_path / "o.jsonl", n=1, concurrency=3)
+        assert run_workers() and all(t.daemon for t in run_workers())
+    finally:
+        backend.release.set()
+        for thread in run_workers():
+            thread.join()

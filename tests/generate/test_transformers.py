@@ -9,8 +9,8 @@ pytest.importorskip("transformers")
 from tiny_lm import WORDS, build_tiny_lm, save_tiny_lm
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import GenRequest
-from quadiv.generate._transformers import CAPABILITIES, GenerationCancelled, TransformersBackend, import_torch
+from quadiv.generate._base import GenerationCancelled, GenRequest
+from quadiv.generate._transformers import CAPABILITIES, TransformersBackend, import_torch
 
 
 @pytest.fixture(scope="module")

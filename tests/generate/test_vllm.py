@@ -2,6 +2,7 @@
 import json
 import re
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -12,7 +13,7 @@ import tomllib
 
 from quadiv.errors import MissingDependencyError, UsageError
 from quadiv.generate import _vllm
-from quadiv.generate._base import GenRequest
+from quadiv.generate._base import GenerationCancelled, GenRequest
 from quadiv.generate._vllm import VLLMBackend
 
 
@@ -155,3 +156,24 @@ def test_the_install_hint_names_an_extra_that_exists(monkeypatch):
     extra = re.search(r"quadiv\[(\w+)\]", str(err.value)).group(1)
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert extra in pyproject["project"]["optional-dependencies"]
+
+
+def test_cancel_makes_waiting_calls_raise_and_later_calls_run(fake_vllm, monkeypatch):
+    backend = VLLMBackend("m")
+    engine, reached, errors = backend.llm, threading.Event(), []
+    monkeypatch.setattr(VLLMBackend, "llm", property(lambda self: reached.set() or engine))
+
+    def call():
+        try:
+            backend.generate([GenRequest(prompt="x")])
+        except GenerationCancelled as err:
+            errors.append(err)
+
+    with backend.lock:  # the engine is busy with another call
+        waiting = threading.Thread(target=call)
+        waiting.start()
+        reached.wait(30)  # the call has started and waits for the engine
+        backend.cancel()
+    waiting.join()
+    assert len(errors) == 1 and engine.calls == []
+    assert backend.generate([GenRequest(prompt="x")])[0][0].text == "t0"

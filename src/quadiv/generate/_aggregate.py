@@ -81,6 +81,9 @@ class _Aggregator(Strategy):
                  judge_temperature: float = 0.0, max_tokens: int = 1024):
         if n_candidates < 1 or max_tokens < 1:
             raise UsageError(f"n_candidates and max_tokens must be >= 1, got {n_candidates} and {max_tokens}")
+        if judge is not None and not isinstance(judge, Backend):
+            raise UsageError(f"judge must be a Backend object (from Python), got {judge!r}; on the command line "
+                             "the generating backend judges")
         self.n_candidates, self.temperature, self.judge_temperature = n_candidates, temperature, judge_temperature
         self.max_tokens = max_tokens
         self.judge = "same" if judge is None else f"{judge.name}:{judge.model}"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from quadiv.errors import UsageError
+from quadiv.errors import QuadivError, UsageError
 
 
 @dataclass
@@ -46,6 +46,10 @@ class Completion:
     token_logprobs: list[float] | None = None
     top_logprobs: list[dict[str, float]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+class GenerationCancelled(QuadivError):
+    """A backend call ended early, or never started, because the backend's ``cancel()`` was called."""
 
 
 @runtime_checkable

@@ -88,6 +88,9 @@ class NegativePrompting(Strategy):
         if k_pool < 0 or k_generated < 0 or max_example_chars < 1:
             raise UsageError(f"need k_pool >= 0, k_generated >= 0 and max_example_chars >= 1; got {k_pool}, "
                              f"{k_generated}, {max_example_chars}")
+        if embed_fn is not None and not callable(embed_fn):
+            raise UsageError(f"embed_fn must be a function (from Python), got {embed_fn!r}; on the command line "
+                             "choose embedder=NAME")
         self._texts = load_texts(avoid, field)
         self.avoid, self.field = describe_avoid(avoid, self._texts), field
         self.k_pool, self.k_generated, self.embedder = k_pool, k_generated, embedder

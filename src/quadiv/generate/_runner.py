@@ -31,6 +31,7 @@ from quadiv.generate._prompting import sub_seed
 from quadiv.generate._prompts import Prompt, fingerprint
 
 _JSONL = (".jsonl", ".ndjson")
+ABANDON_AFTER = 5.0  # seconds the workers of a backend without cancel() get to finish after an error
 
 
 class GenerationError(QuadivError):
@@ -124,12 +125,13 @@ class _Guarded:
             return value(*args, **kwargs)
         return guarded
 
-    def cancel(self) -> None:
-        """Refuse further calls, and stop the calls in flight where the backend can (``backend.cancel()``)."""
+    def cancel(self) -> bool:
+        """Refuse further calls and cancel those in flight (``backend.cancel()``); False if it has no cancel."""
         self.stop.set()
         cancel = getattr(self._backend, "cancel", None)
         if cancel is not None:
             cancel()
+        return cancel is not None
 
 
 @dataclass
@@ -188,7 +190,9 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
 
     After an error (or Ctrl-C) the workers take no new job, their backend calls are cancelled
     (:class:`_Guarded`), and every worker is joined before the error goes on: no thread is left
-    running a model when the interpreter exits. A second Ctrl-C while they finish stops the wait.
+    running a model when the interpreter exits. A backend without ``cancel()`` (HTTP) gives its
+    workers ``ABANDON_AFTER`` seconds to finish their requests; one still waiting is left behind (a
+    daemon thread that takes no new job and writes nothing). A second Ctrl-C stops the wait.
     """
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     results: queue.Queue = queue.Queue()
@@ -220,9 +224,9 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
                 raise error
     except BaseException:
         stop.set()
-        job.backend.cancel()
+        deadline = None if job.backend.cancel() else time.monotonic() + ABANDON_AFTER
         for thread in threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         raise
 
 

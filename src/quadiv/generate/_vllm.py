@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenRequest, register_backend
+from quadiv.generate._base import Completion, GenerationCancelled, GenRequest, register_backend
 
 CAPABILITIES = frozenset({"chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs",
                           "prompt_scoring", "top_k", "min_p"})
@@ -58,6 +58,7 @@ class VLLMBackend:
         self._engine_kwargs = {"max_logprobs": max_logprobs, **{k: v for k, v in options.items() if v is not None},
                                **(engine_kwargs or {})}
         self.lock = threading.RLock()
+        self._epoch = 0  # bumped by cancel(): calls still waiting for the lock then raise
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
     @property
@@ -68,6 +69,11 @@ class VLLMBackend:
             if key not in _ENGINES:
                 _ENGINES[key] = _import_vllm().LLM(model=self.model, **self._engine_kwargs)
             return _ENGINES[key]
+
+    def cancel(self) -> None:
+        """Calls waiting for the engine raise GenerationCancelled; the one in flight completes (vLLM's
+        ``LLM.generate`` cannot be interrupted)."""
+        self._epoch += 1
 
     def usage(self) -> dict[str, int]:
         """Requests generated and the prompt/completion tokens they used."""
@@ -92,8 +98,11 @@ class VLLMBackend:
         results: list[list[Completion]] = [[] for _ in requests]
         chat = [i for i, r in enumerate(requests) if r.messages is not None]
         raw = [i for i, r in enumerate(requests) if r.messages is None]
+        epoch = self._epoch
         llm = self.llm
         with self.lock:
+            if self._epoch != epoch:
+                raise GenerationCancelled(f"generation with '{self.model}' was cancelled")
             if chat:
                 outs = llm.chat([requests[i].messages for i in chat],
                                 sampling_params=[self.sampling_params(requests[i]) for i in chat], use_tqdm=False)
