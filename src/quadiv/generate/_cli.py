@@ -107,7 +107,7 @@ def _backend(name: str, model: str, chosen: dict[str, Any], **options: Any):
         if options["base_url"] is not None and "base_url" not in accepted:
             raise UsageError(f"--base-url is for --backend openai; backend '{name}' runs the model itself")
         options = {k: v for k, v in options.items() if k in accepted}
-        unknown = {k: v for k, v in chosen.items() if k not in accepted or k in ("model", "engine_kwargs")}
+        unknown = {k: v for k, v in chosen.items() if k not in accepted or k == "model"}
         if unknown and "engine_kwargs" in accepted:
             chosen = {**{k: v for k, v in chosen.items() if k not in unknown}, "engine_kwargs": unknown}
         elif unknown:
