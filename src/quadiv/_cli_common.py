@@ -137,13 +137,13 @@ def fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """NAME=VALUE pairs; a value is parsed as JSON when it can be (numbers, lists, null), else kept as text."""
+def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
+    """NAME=VALUE pairs of ``option``; a value is parsed as JSON when it can be (numbers, lists, null), else text."""
     params = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise UsageError(f"--param expects NAME=VALUE, got '{pair}'")
+            raise UsageError(f"{option} expects NAME=VALUE, got '{pair}'")
         try:
             params[name.replace("-", "_")] = json.loads(value)
         except json.JSONDecodeError:

@@ -150,3 +150,16 @@ def test_registry_and_bad_arguments():
         SelfMoA(window=1)
     with pytest.raises(UsageError):
         FusionOfN(n_candidates=0)
+
+
+@pytest.mark.parametrize("cls", [FusionOfN, SelfMoA])
+def test_max_tokens_caps_every_call_whose_text_is_written(cls):
+    backend = FakeBackend(responder=lambda request, i: "fused" if "[Instruction]" in last_user(request)
+                          or system_text(request) else f"cand-{i}")
+    rows = cls(n_candidates=3, max_tokens=16).run(backend, PROMPT, 2, seed=0)
+    assert len(rows) == 2 and {r.max_tokens for r in backend.requests} == {16}
+
+
+def test_best_of_n_alone_has_a_judge_reply_cap():
+    assert "judge_max_tokens" in [p.name for p in BestOfN.describe()]
+    assert "judge_max_tokens" not in [p.name for p in FusionOfN.describe()] + [p.name for p in SelfMoA.describe()]

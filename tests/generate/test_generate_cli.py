@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from quadiv.errors import UsageError
 from quadiv.generate import BACKENDS, journal_path
 from quadiv.generate._cli import generate_command
+from quadiv.generate._runner import prompt_seed
 
 # What cli.py will do: register the command on the real app and run its main (errors -> one line, exit 2).
 SCRIPT = """
@@ -63,7 +64,7 @@ def test_json_report_and_rows(fake_openai, prompts_file, tmp_path):
     assert report["params"]["temperature"] == 0.5 and report["usage"]["requests"] >= 6
     rows = read_rows(out)
     assert [r["id"] for r in rows[:3]] == ["q0/0", "q0/1", "q1/0"]
-    assert rows[3]["text"] == " ".join(sample_words("question 1", 4, 1, 64))
+    assert rows[3]["text"] == " ".join(sample_words("question 1", prompt_seed(4, "q1"), 1, 64))
     assert "metrics" not in report and not journal_path(out).exists()
 
 
@@ -116,6 +117,36 @@ def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
     assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
 
 
+@pytest.mark.parametrize("output, extra, message", [
+    ("prompts.jsonl", [], "is the input file .*prompts.jsonl"),
+    ("avoid.jsonl", ["--novelty", "0.5", "--avoid", "avoid.jsonl"], "is the input file .*avoid.jsonl"),
+    ("avoid.jsonl", ["--strategy", "negative", "--param", "avoid=avoid.jsonl"], "is the input file .*avoid.jsonl"),
+    ("prompts", [], "the input .*prompts.journal is where the journal of --output prompts goes"),
+    ("o.jsonl.journal", [], "names a journal"),
+    ("missing/o.jsonl", [], "the folder of .*missing/o.jsonl does not exist"),
+])
+def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
+        prompts_file, tmp_path, monkeypatch, output, extra, message):
+    (tmp_path / "avoid.jsonl").write_text(json.dumps({"output": "alpha"}) + "\n")
+    if output == "prompts":  # the prompts file is named like the journal of OUT
+        prompts_file = prompts_file.rename(tmp_path / "prompts.journal")
+    monkeypatch.setitem(BACKENDS, "never", lambda model: pytest.fail("the backend was built"))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    result = invoke(prompts_file, "-b", "never", "-m", "m", "-o", output, *extra)
+    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("option, message", [
+    ("device", "--backend-option expects NAME=VALUE"),
+    ("colour=red", "backend 'openai' has no option 'colour'; its options are: base_url, api_key, concurrency"),
+])
+def test_backend_option_errors(prompts_file, tmp_path, option, message):
+    result = invoke(prompts_file, "-b", "openai", "-m", "m", "-o", tmp_path / "o.jsonl", "--backend-option", option)
+    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+
+
 def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(
         fake_openai, prompts_file, tmp_path, monkeypatch):
     def word_embed(texts, embedder="static", **options):  # bag of the first word: same first word = cosine 1
@@ -139,7 +170,8 @@ def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(
 def test_a_leftover_journal_needs_resume(fake_openai, prompts_file, tmp_path):
     _, url = fake_openai()
     out = tmp_path / "out.jsonl"
-    journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n')
+    journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n'
+                                 '{"prompt_id": "q0", "sample": 0, "text": "done"}\n')
     result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-o", out)
     assert isinstance(result.exception, UsageError) and "--resume" in str(result.exception)
 
@@ -190,8 +222,8 @@ def test_killed_run_resumes_to_exactly_every_row_once(fake_openai, tmp_path):
     keys = [(r["prompt_id"], r["sample"]) for r in rows]
     assert keys == [(p, s) for p in range(1, prompts + 1) for s in range(n)]
     assert all(r["text"].strip() for r in rows)
-    assert [r["text"] for r in rows] == [" ".join(sample_words(f"write about topic {p - 1}", 9, s, 512))
-                                         for p, s in keys]
+    assert [r["text"] for r in rows] == [
+        " ".join(sample_words(f"write about topic {p - 1}", prompt_seed(9, p), s, 512)) for p, s in keys]
     assert report["resumed"] == done_before and report["resumed"] + report["generated"] == prompts * n
     assert {500} <= set(server.statuses) and not journal_path(out).exists()
 

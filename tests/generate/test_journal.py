@@ -39,9 +39,20 @@ def test_rows_are_on_disk_as_soon_as_appended_and_come_back_on_resume(tmp_path):
 
 def test_an_existing_journal_needs_resume(tmp_path):
     path = tmp_path / "j"
-    Journal.open(path, SETTINGS, resume=False).close()
+    journal = Journal.open(path, SETTINGS, resume=False)
+    journal.append([row(0, 0)])
+    journal.close()
     with pytest.raises(UsageError, match="pass --resume to continue it, or delete"):
         Journal.open(path, SETTINGS, resume=False)
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_journal_without_a_row_is_no_run(tmp_path, resume):
+    path = tmp_path / "j"
+    Journal.open(path, {**SETTINGS, "n": 3}, resume=False).close()  # a run that failed before its first row
+    journal = Journal.open(path, SETTINGS, resume=resume)
+    journal.close()
+    assert journal.done == set() and lines(path) == [{"journal": "quadiv-generate-journal", "settings": SETTINGS}]
 
 
 def test_resume_without_a_journal_starts_one(tmp_path):
@@ -51,7 +62,9 @@ def test_resume_without_a_journal_starts_one(tmp_path):
 
 def test_other_settings_are_refused_naming_what_changed(tmp_path):
     path = tmp_path / "j"
-    Journal.open(path, SETTINGS, resume=False).close()
+    journal = Journal.open(path, SETTINGS, resume=False)
+    journal.append([row(0, 0)])
+    journal.close()
     with pytest.raises(UsageError, match=r"n: 2 then, 3 now"):
         Journal.open(path, {**SETTINGS, "n": 3}, resume=True)
 

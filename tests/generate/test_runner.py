@@ -21,6 +21,7 @@ from quadiv.generate import (
     load_prompts,
     run_generation,
 )
+from quadiv.generate._runner import prompt_seed
 
 
 class EchoBackend:
@@ -63,7 +64,8 @@ def test_every_prompt_and_sample_once_in_order(tmp_path):
                             concurrency=4)
     rows = read_rows(out)
     assert [(r["prompt_id"], r["sample"]) for r in rows] == [(p, s) for p in range(7) for s in range(3)]
-    assert rows[4] == {"id": "1/1", "prompt_id": 1, "sample": 1, "prompt": "prompt 1", "text": "prompt 1 #11",
+    assert rows[4] == {"id": "1/1", "prompt_id": 1, "sample": 1, "prompt": "prompt 1",
+                       "text": f"prompt 1 #{prompt_seed(10, 1) + 1}",
                        "strategy": "sampling", "params": Sampling(temperature=0.5).params(), "model": "echo-1",
                        "backend": "echo", "finish_reason": "stop"}
     assert (result.rows, result.generated, result.resumed) == (21, 21, 0)
@@ -77,21 +79,23 @@ def test_workers_never_exceed_concurrency(tmp_path):
 
 
 def test_empty_samples_are_asked_again_with_new_seeds(tmp_path):
-    backend = EchoBackend(empty={1, 2})  # seeds 1 and 2 answer ""
+    base = prompt_seed(0, 0)
+    backend = EchoBackend(empty={base + 1, base + 2})  # prompt 0's samples 1 and 2 answer ""
     run_generation(prompts(2), Sampling(), backend, tmp_path / "o.jsonl", n=3, seed=0)
     rows = read_rows(tmp_path / "o.jsonl")
-    assert [r["text"] for r in rows[:3]] == ["prompt 0 #0", "prompt 0 #3", "prompt 0 #4"]
-    assert sorted(c[1:] for c in backend.calls if c[0] == "prompt 0") == [(2, 3), (3, 0)]
+    assert [r["text"] for r in rows[:3]] == [f"prompt 0 #{base}", f"prompt 0 #{base + 3}", f"prompt 0 #{base + 4}"]
+    assert sorted(c[1:] for c in backend.calls if c[0] == "prompt 0") == [(2, base + 3), (3, base)]
 
 
 def test_a_prompt_that_stays_empty_fails_the_run_and_keeps_the_rest(tmp_path):
     out = tmp_path / "o.jsonl"
-    backend = EchoBackend(empty=set(range(1, 100)))
+    base = prompt_seed(0, 0)
+    backend = EchoBackend(empty={base + k for k in range(1, 100)})
     with pytest.raises(GenerationError, match=r"sample\(s\) \[1\] came back empty or missing 3 time\(s\)"):
         run_generation(prompts(3), Sampling(), backend, out, n=2, concurrency=1)
     assert not out.exists()
     kept = read_rows(journal_path(out))[1:]
-    assert {(r["prompt_id"], r["sample"]) for r in kept} == {(0, 0)} and kept[0]["text"] == "prompt 0 #0"
+    assert {(r["prompt_id"], r["sample"]) for r in kept} == {(0, 0)} and kept[0]["text"] == f"prompt 0 #{base}"
 
 
 def test_a_deterministic_strategy_is_not_asked_again(tmp_path):
@@ -128,8 +132,9 @@ def test_a_half_done_prompt_gets_only_its_missing_samples(tmp_path):
     full = read_rows(out)
     journal = journal_path(out)
     with pytest.raises(GenerationError):
-        run_generation(prompts(2), Sampling(), EchoBackend(empty={1, 3} | set(range(4, 100))), out, n=4,
-                       concurrency=1)
+        base = prompt_seed(0, 0)
+        run_generation(prompts(2), Sampling(), EchoBackend(empty={base + k for k in (1, 3, *range(4, 100))}), out,
+                       n=4, concurrency=1)
     assert [(r["prompt_id"], r["sample"]) for r in read_rows(journal)[1:]] == [(0, 0), (0, 2)]
     result = run_generation(prompts(2), Sampling(), EchoBackend(), out, n=4, resume=True)
     assert read_rows(out) == full and (result.resumed, result.generated) == (2, 6)
@@ -202,7 +207,8 @@ def test_sampling_through_the_http_backend(tmp_path, fake_openai):
     backend = OpenAIBackend("m", base_url=url, backoff=0.001, concurrency=4)
     run_generation(prompts(5), Sampling(max_tokens=64), backend, tmp_path / "o.jsonl", n=3, seed=2, concurrency=4)
     texts = [r["text"] for r in read_rows(tmp_path / "o.jsonl")]
-    assert texts == [" ".join(sample_words(f"prompt {p}", 2 + s, 0, 64)) for p in range(5) for s in range(3)]
+    assert texts == [" ".join(sample_words(f"prompt {p}", prompt_seed(2, p) + s, 0, 64))
+                     for p in range(5) for s in range(3)]
 
 
 def test_load_prompts_from_text_and_jsonl(tmp_path):
@@ -228,3 +234,49 @@ def test_bad_prompt_files(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(InputError, match=message):
         load_prompts(path)
+
+
+class Stalling(EchoBackend):
+    """'prompt 0' fails at once; every other prompt's call waits until released (or, with cancel, cancelled)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.release = threading.Event()
+
+    def generate(self, requests):
+        if requests[0].messages[-1]["content"] == "prompt 0":
+            raise RuntimeError("backend broke")
+        self.release.wait(30)
+        return super().generate(requests)
+
+
+class Cancellable(Stalling):
+    def cancel(self):
+        self.release.set()
+
+
+def run_workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("quadiv-generate-") and t.is_alive()]
+
+
+def test_on_error_the_workers_are_cancelled_and_joined(tmp_path):
+    backend = Cancellable()
+    with pytest.raises(RuntimeError, match="backend broke"):
+        run_generation(prompts(4), Sampling(), backend, tmp_path / "o.jsonl", n=1, concurrency=4)
+    assert backend.release.is_set() and run_workers() == []
+    assert not journal_path(tmp_path / "o.jsonl").exists()  # no row was journaled: no run
+
+
+def test_workers_of_a_backend_without_cancel_are_left_after_the_grace(tmp_path, monkeypatch):
+    from quadiv.generate import _runner
+
+    monkeypatch.setattr(_runner, "ABANDON_AFTER", 0.0)
+    backend = Stalling()
+    try:
+        with pytest.raises(RuntimeError, match="backend broke"):
+            run_generation(prompts(3), Sampling(), backend, tmp_path / "o.jsonl", n=1, concurrency=3)
+        assert run_workers() and all(t.daemon for t in run_workers())
+    finally:
+        backend.release.set()
+        for thread in run_workers():
+            thread.join()

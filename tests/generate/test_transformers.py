@@ -9,7 +9,7 @@ pytest.importorskip("transformers")
 from tiny_lm import WORDS, build_tiny_lm, save_tiny_lm
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import GenRequest
+from quadiv.generate._base import GenerationCancelled, GenRequest
 from quadiv.generate._transformers import CAPABILITIES, TransformersBackend, import_torch
 
 
@@ -124,3 +124,19 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(MissingDependencyError, match=r"quadiv\[embed\]"):
         import_torch()
+
+
+def test_cancel_ends_a_call_in_flight_and_later_calls_run(backend):
+    steps = []
+
+    def cancel_at_third_step(input_ids, scores):
+        steps.append(input_ids.shape[1])
+        if len(steps) == 3:
+            backend.cancel()  # as the runner does from the main thread after an error or Ctrl-C
+        return scores
+
+    with pytest.raises(GenerationCancelled, match="cancelled"):
+        backend.generate([chat("the cat", max_tokens=50, seed=1, extra={"logits_processors": [cancel_at_third_step]})])
+    assert len(steps) <= 4  # stopped at the next token, not after 50
+    (after,) = backend.generate([chat("the cat", max_tokens=5, seed=1)])
+    assert after[0].extras["completion_tokens"] == 5

@@ -96,6 +96,13 @@ def test_every_reply_format_gives_the_same_candidates(reply):
     assert [(t, float(w)) for t, w in parse_candidates(reply)] == [("a", 0.3), ("b", 0.7)]
 
 
+@pytest.mark.parametrize("wrap", ["{}", "```json\n{}\n```", "Sure:\n```\n{}\n```\nDone."])
+def test_a_fenced_snippet_inside_a_candidate_does_not_stand_for_the_reply(wrap):
+    snippet = "Parse it with json.loads:\n```json\n[1, 2]\n```"
+    reply = wrap.replace("{}", vs_json([(snippet, 0.4), ("plain", 0.6)]))
+    assert parse_candidates(reply) == [(snippet, 0.4), ("plain", 0.6)]
+
+
 def test_truncated_json_keeps_its_complete_entries():
     reply = '{"responses": [{"text": "a", "probability": 0.3}, {"text": "b", "probability": 0.2}, {"text": "c, cut'
     assert parse_candidates(reply) == [("a", 0.3), ("b", 0.2)]

@@ -1,12 +1,19 @@
 """The vLLM backend without vLLM: a fake ``vllm`` module records what the backend asks of it."""
+import json
+import re
 import sys
+import threading
+import time
 import types
+from pathlib import Path
 from types import SimpleNamespace as NS
 
 import pytest
+import tomllib
 
-from quadiv.errors import MissingDependencyError
-from quadiv.generate._base import GenRequest
+from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.generate import _vllm
+from quadiv.generate._base import GenerationCancelled, GenRequest
 from quadiv.generate._vllm import VLLMBackend
 
 
@@ -50,6 +57,7 @@ def fake_vllm(monkeypatch):
     module.LLM = FakeLLM
     module.SamplingParams = lambda **kw: NS(kw=kw)
     monkeypatch.setitem(sys.modules, "vllm", module)
+    monkeypatch.setattr(_vllm, "_ENGINES", {})  # each test builds its own engine
     return module
 
 
@@ -98,3 +106,74 @@ def test_missing_vllm_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)
     with pytest.raises(MissingDependencyError, match=r"quadiv\[vllm\]"):
         VLLMBackend("m").generate([GenRequest(prompt="x")])
+
+
+class SlowToBuildLLM(FakeLLM):
+    """Counts its constructions; building takes a while, as a real engine's does, so racing threads overlap."""
+
+    built = 0
+
+    def __init__(self, model, **kwargs):
+        type(self).built += 1
+        time.sleep(0.2)
+        super().__init__(model, **kwargs)
+
+
+def test_one_engine_at_the_default_concurrency_with_options_and_usage(fake_vllm, tmp_path, monkeypatch):
+    from test_generate_cli import invoke
+
+    monkeypatch.setattr(fake_vllm, "LLM", SlowToBuildLLM)
+    monkeypatch.setattr(SlowToBuildLLM, "built", 0)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"prompt {i}\n" for i in range(16)))
+    out = tmp_path / "out.jsonl"
+    result = invoke(prompts, "-b", "vllm", "-m", "org/model", "-n", 2, "-o", out, "--json", "--quiet",
+                    "--backend-option", "max_model_len=4096", "--backend-option", "gpu-memory-utilization=0.5",
+                    "--backend-option", "enforce_eager=true")
+    assert result.exit_code == 0, result.output
+    assert SlowToBuildLLM.built == 1
+    (engine,) = _vllm._ENGINES.values()
+    assert engine.kwargs == {"max_logprobs": 20, "max_model_len": 4096, "gpu_memory_utilization": 0.5,
+                             "enforce_eager": True}
+    usage = json.loads(result.stdout)["usage"]
+    assert usage == {"requests": 16, "prompt_tokens": 16 * 2, "completion_tokens": 16 * 2 * 2}
+
+
+def test_two_backends_of_one_model_share_the_engine(fake_vllm):
+    first, second = VLLMBackend("m"), VLLMBackend("m")
+    assert first.llm is second.llm and VLLMBackend("m", max_model_len=512).llm is not first.llm
+
+
+def test_a_bad_memory_fraction_is_a_usage_error():
+    with pytest.raises(UsageError, match=r"gpu_memory_utilization is a fraction in \(0, 1\], got 2"):
+        VLLMBackend("m", gpu_memory_utilization=2)
+
+
+def test_the_install_hint_names_an_extra_that_exists(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    with pytest.raises(MissingDependencyError) as err:
+        VLLMBackend("m").generate([GenRequest(prompt="x")])
+    extra = re.search(r"quadiv\[(\w+)\]", str(err.value)).group(1)
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert extra in pyproject["project"]["optional-dependencies"]
+
+
+def test_cancel_makes_waiting_calls_raise_and_later_calls_run(fake_vllm, monkeypatch):
+    backend = VLLMBackend("m")
+    engine, reached, errors = backend.llm, threading.Event(), []
+    monkeypatch.setattr(VLLMBackend, "llm", property(lambda self: reached.set() or engine))
+
+    def call():
+        try:
+            backend.generate([GenRequest(prompt="x")])
+        except GenerationCancelled as err:
+            errors.append(err)
+
+    with backend.lock:  # the engine is busy with another call
+        waiting = threading.Thread(target=call)
+        waiting.start()
+        reached.wait(30)  # the call has started and waits for the engine
+        backend.cancel()
+    waiting.join()
+    assert len(errors) == 1 and engine.calls == []
+    assert backend.generate([GenRequest(prompt="x")])[0][0].text == "t0"

@@ -69,3 +69,16 @@ def save_tiny_lm(path: Path, seed: int = 0, **kwargs) -> Path:
     model.save_pretrained(path)
     tok.save_pretrained(path)
     return Path(path)
+
+
+def save_prompt_blind_lm(path: Path, seed: int = 0) -> Path:
+    """A tiny model whose replies ignore the prompt: zero token embeddings make every next-token
+    distribution uniform, so a text depends on the sampling seed alone."""
+    import torch
+
+    model, tok = build_tiny_lm(seed)
+    with torch.no_grad():
+        model.model.embed_tokens.weight.zero_()
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return Path(path)

@@ -9,7 +9,8 @@ so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resu
 
 - :func:`load_prompts`, :class:`Prompt`: prompts from a pool file or a .txt file.
 - :func:`get_backend`, :func:`register_backend`, :class:`OpenAIBackend`.
-- :func:`get_strategy`, :func:`register_strategy`, :class:`Strategy`, :class:`Sampling`.
+- :func:`get_strategy`, :func:`register_strategy`, :class:`Strategy`, :class:`Sampling`;
+  ``Strategy.describe()`` lists a strategy's :class:`Parameter` s (name, default, meaning).
 - :func:`run_generation`, :class:`GenerationResult`, :class:`Journal`.
 - :class:`NoveltyFilter`: wraps any strategy; rejects outputs too similar to a pool or earlier outputs.
 """
@@ -28,10 +29,12 @@ from quadiv.generate import (  # noqa: F401
 )
 from quadiv.generate._base import (
     BACKENDS,
+    REQUIRED,
     STRATEGIES,
     Backend,
     Completion,
     GenRequest,
+    Parameter,
     Strategy,
     check_capabilities,
     get_backend,
@@ -47,8 +50,8 @@ from quadiv.generate._runner import GenerationError, GenerationResult, run_gener
 from quadiv.generate._sampling import Sampling
 
 __all__ = [
-    "BACKENDS", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
-    "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Prompt", "Sampling", "Strategy", "chat_messages",
+    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
+    "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages",
     "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
     "register_strategy", "run_generation",
 ]

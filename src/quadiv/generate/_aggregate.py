@@ -64,14 +64,28 @@ def expected_label_score(completion: Completion) -> float:
 
 
 class _Aggregator(Strategy):
-    """Shared part: N samples per row from the backend, then ``_aggregate`` with the judge."""
+    """Shared part: N samples per row from the backend, then ``_aggregate`` with the judge.
+
+    ``max_tokens`` caps every text a row holds: the N samples and, for fusion and self-moa, the
+    judge's written answer.
+
+    Parameters:
+        n_candidates: N, the samples aggregated into each row.
+        temperature: sampling temperature of the N samples.
+        judge: the judge / fusor / aggregator Backend (library only; default: the generating backend).
+        judge_temperature: temperature of the judge's calls.
+        max_tokens: token cap of the samples and of the written answer (fusion, self-moa).
+    """
 
     def __init__(self, n_candidates: int = 4, temperature: float = 0.7, judge: Backend | None = None,
-                 judge_temperature: float = 0.0, max_tokens: int = 1024, judge_max_tokens: int = 2048):
-        if n_candidates < 1:
-            raise UsageError(f"n_candidates must be >= 1, got {n_candidates}")
+                 judge_temperature: float = 0.0, max_tokens: int = 1024):
+        if n_candidates < 1 or max_tokens < 1:
+            raise UsageError(f"n_candidates and max_tokens must be >= 1, got {n_candidates} and {max_tokens}")
+        if judge is not None and not isinstance(judge, Backend):
+            raise UsageError(f"judge must be a Backend object (from Python), got {judge!r}; on the command line "
+                             "the generating backend judges")
         self.n_candidates, self.temperature, self.judge_temperature = n_candidates, temperature, judge_temperature
-        self.max_tokens, self.judge_max_tokens = max_tokens, judge_max_tokens
+        self.max_tokens = max_tokens
         self.judge = "same" if judge is None else f"{judge.name}:{judge.model}"
         self._judge = judge
 
@@ -89,9 +103,10 @@ class _Aggregator(Strategy):
                    seed: int) -> list[dict[str, Any]]:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement _aggregate")
 
-    def _judge_chat(self, judge: Backend, convs: Sequence[Messages], seed: int, stage: int) -> list[str]:
+    def _judge_chat(self, judge: Backend, convs: Sequence[Messages], seed: int, stage: int,
+                    max_tokens: int) -> list[str]:
         replies = chat(judge, convs, seeds=[sub_seed(seed, stage, i) for i in range(len(convs))],
-                       temperature=self.judge_temperature, max_tokens=self.judge_max_tokens)
+                       temperature=self.judge_temperature, max_tokens=max_tokens)
         return [r[0] for r in replies]
 
 
@@ -110,15 +125,19 @@ class BestOfN(_Aggregator):
     when no candidate of a row has a score a QuadivError is raised. Rows: ``judge_score`` = r(y*),
     ``candidates`` = the N samples. GENERATION.md sec. 5(a) (the selection baseline of Khairi et al.
     2025, "Making, not Taking, the Best of N").
+
+    Parameters:
+        judge_mode: auto (logprobs when the judge has top_logprobs, else text), text or logprobs.
+        judge_max_tokens: token cap of the judge's reply in text mode (it is read, never written).
     """
 
     name = "best-of-n"
 
-    def __init__(self, judge_mode: str = "auto", **params: Any):
+    def __init__(self, judge_mode: str = "auto", judge_max_tokens: int = 2048, **params: Any):
         if judge_mode not in _JUDGE_MODES:
             raise UsageError(f"judge_mode must be one of {', '.join(_JUDGE_MODES)}, got '{judge_mode}'")
         super().__init__(**params)
-        self.judge_mode = judge_mode
+        self.judge_mode, self.judge_max_tokens = judge_mode, judge_max_tokens
 
     @property
     def requires(self) -> frozenset[str]:  # type: ignore[override]
@@ -148,7 +167,7 @@ class BestOfN(_Aggregator):
                              f"({judge.model}) has none: use judge_mode='text'")
         convs = [self.judge_messages(prompt, r) for r in responses]
         if not use_logprobs:
-            return [parse_score(t) for t in self._judge_chat(judge, convs, seed, 1)]
+            return [parse_score(t) for t in self._judge_chat(judge, convs, seed, 1, self.judge_max_tokens)]
         requests = [GenRequest(messages=c, temperature=self.judge_temperature, max_tokens=8, logprobs=20,
                                seed=sub_seed(seed, 1, i)) for i, c in enumerate(convs)]
         scores = []
@@ -184,7 +203,7 @@ class FusionOfN(_Aggregator):
         orders = [np.random.default_rng(sub_seed(seed, 2, i)).permutation(len(c)) for i, c in enumerate(candidates)]
         convs = [self.fusor_messages(prompt, [c[j] for j in order])
                  for c, order in zip(candidates, orders, strict=True)]
-        fused = self._judge_chat(judge, convs, seed, 1)
+        fused = self._judge_chat(judge, convs, seed, 1, self.max_tokens)
         return [_row(text, cands) for text, cands in zip(fused, candidates, strict=True)]
 
     @staticmethod
@@ -210,6 +229,9 @@ class SelfMoA(_Aggregator):
     Li, Lin, Xia, Jin, 2025, "Rethinking Mixture-of-Agents: Is Mixing Different Large Language Models
     Beneficial?", Self-MoA and Self-MoA-Seq sections; prompt after Wang et al. 2024 (Mixture-of-Agents,
     togethercomputer/MoA ``utils.py``); GENERATION.md sec. 5(a).
+
+    Parameters:
+        window: W, the most texts one aggregator call sees (Self-MoA-Seq); default all N at once.
     """
 
     name = "self-moa"
@@ -233,7 +255,8 @@ class SelfMoA(_Aggregator):
                 refs = ([] if current[i] is None else [current[i]]) + candidates[i][offsets[i]:offsets[i] + take]
                 offsets[i] += take
                 batches.append(self.aggregator_messages(prompt, refs))
-            for i, text in zip(active, self._judge_chat(judge, batches, sub_seed(seed, 3, rounds), 1), strict=True):
+            replies = self._judge_chat(judge, batches, sub_seed(seed, 3, rounds), 1, self.max_tokens)
+            for i, text in zip(active, replies, strict=True):
                 current[i] = text
             rounds += 1
         return [_row(text or "", cands, aggregation_rounds=rounds)

@@ -10,11 +10,13 @@ Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples
 """
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from quadiv.errors import UsageError
+from quadiv.errors import QuadivError, UsageError
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring", "step_decoder",
@@ -50,6 +52,10 @@ class Completion:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+class GenerationCancelled(QuadivError):
+    """A backend call ended early, or never started, because the backend's ``cancel()`` was called."""
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A model behind one interface; ``generate`` returns, per request, its ``n`` completions."""
@@ -61,16 +67,76 @@ class Backend(Protocol):
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]: ...
 
 
+REQUIRED = inspect.Parameter.empty  # the default of a parameter that has none
+_PARAMETERS_HEADING = "Parameters:"
+_PARAMETER_LINE = re.compile(r"^    (\w+): (.*)$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One constructor parameter of a strategy: name, default (``REQUIRED`` when none) and meaning."""
+
+    name: str
+    default: Any
+    help: str
+
+
+def _parameter_help(doc: str | None) -> dict[str, str]:
+    """{name: meaning} from a docstring's ``Parameters:`` block (lines ``    name: meaning``)."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    if _PARAMETERS_HEADING not in lines:
+        return {}
+    found: dict[str, str] = {}
+    for line in lines[lines.index(_PARAMETERS_HEADING) + 1:]:
+        m = _PARAMETER_LINE.match(line)
+        if m:
+            found[m.group(1)] = m.group(2).strip()
+        elif line.startswith("        ") and found:  # a continuation line
+            last = next(reversed(found))
+            found[last] += " " + line.strip()
+        else:
+            break
+    return found
+
+
 class Strategy:
     """Base class of generation strategies: ``requires`` lists the backend capabilities used.
 
     ``run(backend, prompt, n, seed)`` returns ``n`` rows (dicts with at least ``text``, plus the
-    strategy's extras such as a verbalized probability or a judge score).
+    strategy's extras such as a verbalized probability or a judge score). The constructor's keyword
+    arguments are the strategy's parameters (``--param NAME=VALUE``); a subclass documents each in a
+    ``Parameters:`` block of its docstring, one ``    name: meaning`` line each, which
+    :meth:`describe` reads.
     """
 
     name: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset({"chat"})
     deterministic: ClassVar[bool] = False  # True: the same n rows whatever the seed (retrying cannot help)
+
+    @classmethod
+    def describe(cls) -> list[Parameter]:
+        """The parameters: the constructor's keyword arguments and defaults, with their documented meanings.
+
+        A constructor that takes ``**params`` passes them on to its base class's, whose parameters
+        follow; a meaning comes from the nearest class in the MRO whose docstring documents it.
+        """
+        helps: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            helps.update(_parameter_help(klass.__dict__.get("__doc__")))
+        found: dict[str, Parameter] = {}
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is object:
+                continue
+            passes_on = False
+            for p in list(inspect.signature(init).parameters.values())[1:]:
+                if p.kind is inspect.Parameter.VAR_KEYWORD:
+                    passes_on = True
+                elif p.kind is not inspect.Parameter.VAR_POSITIONAL:
+                    found.setdefault(p.name, Parameter(p.name, p.default, helps.get(p.name, "")))
+            if not passes_on:
+                break
+        return list(found.values())
 
     def params(self) -> dict[str, Any]:
         """The strategy's parameters, recorded in every output row."""
@@ -86,8 +152,22 @@ def check_capabilities(strategy: Strategy, backend: Backend) -> None:
     if missing:
         raise UsageError(
             f"strategy '{strategy.name}' needs {', '.join(missing)}, which backend '{backend.name}' "
-            f"({backend.model}) does not offer; choose a backend that has it (e.g. transformers for "
-            "logits access) or another strategy")
+            f"({backend.model}) does not offer; choose a backend that has it ({_offered_by(missing)}) "
+            "or another strategy")
+
+
+# What an OpenAI-compatible server may offer beyond chat (vLLM's server: all of them).
+_SERVER_CAPABILITIES = frozenset({"n_samples", "seed", "top_logprobs", "min_p", "top_k", "structured_output"})
+
+
+def _offered_by(missing: list[str]) -> str:
+    """The backends that offer every capability in ``missing``, as a hint."""
+    local = [name for name, factory in sorted(BACKENDS.items())
+             if isinstance(caps := getattr(factory, "capabilities", None), frozenset) and set(missing) <= caps]
+    options = [f"--backend {name}" for name in local]
+    if set(missing) <= _SERVER_CAPABILITIES:
+        options.append("--backend openai with a server that has it, such as vLLM's")
+    return "e.g. " + " or ".join(options) if options else "no registered backend offers all of it"
 
 
 STRATEGIES: dict[str, type[Strategy]] = {}
@@ -103,6 +183,11 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     """Build the registered strategy ``name`` with its parameters."""
     if name not in STRATEGIES:
         raise UsageError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
+    valid = [p.name for p in STRATEGIES[name].describe()]
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise UsageError(f"strategy '{name}' has no parameter {', '.join(map(repr, unknown))}; its parameters "
+                         f"are: {', '.join(valid)}")
     try:
         return STRATEGIES[name](**params)
     except TypeError as err:

@@ -21,12 +21,17 @@ def generate_command(
     strategy: str = typer.Option("sampling", "--strategy", "-s", help="Generation strategy (sampling, ...)."),
     n: int = typer.Option(1, "--n", "-n", help="Samples per prompt."),
     seed: int = SEED,
-    concurrency: int = typer.Option(8, "--concurrency", "-c", help="Prompts (and HTTP requests) in flight at once."),
+    concurrency: int = typer.Option(
+        8, "--concurrency", "-c", help="Prompts (and HTTP requests) in flight at once. A server that seeds one "
+        "global generator (transformers serve) repeats a run only at --concurrency 1."),
     param: list[str] = typer.Option([], "--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)."),
     field: str = typer.Option("prompt", "--field", "-f", help="Prompt column, or a template like '{instruction}'."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds before an HTTP request is retried."),
     capabilities: str | None = typer.Option(
         None, "--capabilities", help="What the server offers, e.g. n_samples,seed,structured_output (openai; no probe)."),
+    backend_option: list[str] = typer.Option(
+        [], "--backend-option", help="Backend option NAME=VALUE (repeatable), e.g. max_model_len=4096 or "
+        "gpu_memory_utilization=0.8 for vllm (other names go to vllm.LLM), device=cpu for transformers."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run recorded in OUT.journal."),
     measure: bool = typer.Option(False, "--measure", help="Report diversity metrics of the outputs."),
     novelty: float | None = typer.Option(
@@ -40,7 +45,9 @@ def generate_command(
     """Generate n outputs per prompt with a strategy and a backend; a stopped run resumes with --resume."""
     from quadiv.generate import get_strategy, load_prompts, run_generation
 
-    chosen = get_strategy(strategy, **parse_params(param))
+    params = parse_params(param)
+    _check_output(output, [prompts, avoid, params.get("avoid")])
+    chosen = get_strategy(strategy, **params)
     if novelty is not None:
         from quadiv.generate import NoveltyFilter
 
@@ -49,8 +56,8 @@ def generate_command(
         raise UsageError("--avoid needs --novelty T (or pass it to the negative strategy: --param avoid=FILE)")
     items = load_prompts(prompts, field)
     declared = None if capabilities is None else [c.strip() for c in capabilities.split(",") if c.strip()]
-    model_backend = _backend(backend, model, base_url=base_url, concurrency=concurrency, timeout=timeout,
-                             capabilities=declared)
+    model_backend = _backend(backend, model, parse_params(backend_option, "--backend-option"), base_url=base_url,
+                             concurrency=concurrency, timeout=timeout, capabilities=declared)
     try:
         with progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
             result = run_generation(items, chosen, model_backend, output, n=n, seed=seed, concurrency=concurrency,
@@ -71,8 +78,29 @@ def generate_command(
         _print(report)
 
 
-def _backend(name: str, model: str, **options: Any):
-    """The backend, given the options its factory takes; --base-url for one that takes none is an error."""
+def _check_output(output: Path, inputs: list[Any]) -> None:
+    """Before any work: OUT's folder exists, and neither OUT nor its journal is an input or a journal."""
+    from quadiv.generate import journal_path
+
+    if not output.parent.is_dir():
+        raise UsageError(f"the folder of {output} does not exist: create it or choose another --output")
+    if output.name.endswith(".journal"):
+        raise UsageError(f"--output {output} names a journal (.journal): choose another output file")
+    for given in (Path(i) for i in inputs if isinstance(i, (str, Path))):
+        if given.resolve() == output.resolve():
+            raise UsageError(f"--output {output} is the input file {given}: quadiv never overwrites its input; "
+                             "choose another --output")
+        if given.resolve() == journal_path(output).resolve():
+            raise UsageError(f"the input {given} is where the journal of --output {output} goes: quadiv never "
+                             "overwrites its input; choose another --output")
+
+
+def _backend(name: str, model: str, chosen: dict[str, Any], **options: Any):
+    """The backend from its factory's options: ``options`` it takes, plus the --backend-option ``chosen``.
+
+    --base-url for a backend that takes none is an error; a chosen name the factory lacks goes into
+    its ``engine_kwargs`` when it has them (vllm), else is an error listing the valid names.
+    """
     from quadiv.generate import BACKENDS, get_backend
 
     if name not in BACKENDS:
@@ -84,7 +112,14 @@ def _backend(name: str, model: str, **options: Any):
                 raise UsageError(f"--{option.replace('_', '-')} is for --backend openai; backend '{name}' runs "
                                  "the model itself")
         options = {k: v for k, v in options.items() if k in accepted}
-    return get_backend(name, model, **{k: v for k, v in options.items() if v is not None})
+        unknown = {k: v for k, v in chosen.items() if k not in accepted or k == "model"}
+        if unknown and "engine_kwargs" in accepted:
+            chosen = {**{k: v for k, v in chosen.items() if k not in unknown}, "engine_kwargs": unknown}
+        elif unknown:
+            valid = ", ".join(k for k in accepted if k != "model")
+            raise UsageError(f"backend '{name}' has no option {', '.join(map(repr, sorted(unknown)))}; its options "
+                             f"are: {valid}")
+    return get_backend(name, model, **{**{k: v for k, v in options.items() if v is not None}, **chosen})
 
 
 def measure_output(output: Path) -> dict[str, float]:

@@ -62,6 +62,18 @@ class DivSE(Strategy):
     Naik, Chandrasekaran, Yuksekgonul, Palangi, Nushi, 2023/2024, "Diversity of Thought Improves
     Reasoning Abilities of LLMs" (arXiv 2310.07088), method section (DiversePrompting: approach and
     persona elicitation, DIV-SE, IDIV-SE); GENERATION.md sec. 6.1.
+
+    Parameters:
+        approaches: the approaches to use (None: elicited from the model).
+        personas: the personas to use (None: elicited).
+        n_approaches: approaches to elicit.
+        approaches_per_call: approaches solved in one call (1 to 5).
+        elicit_repeats: elicitation calls, whose answers are pooled.
+        n_personas: personas to elicit (0: none).
+        temperature: temperature of the solving calls.
+        elicit_temperature: temperature of the elicitation calls.
+        max_tokens: token cap of each solving call (idiv-se: size x max_tokens for a call of size solutions).
+        retries: extra rounds for missing solutions.
     """
 
     name = "div-se"
@@ -168,6 +180,9 @@ class IDivSE(DivSE):
     solution is missing are asked again (up to ``retries`` rounds), then a QuadivError is raised.
     Ensemble ``size`` = 5 as the paper uses for GSM8K and AQuA (3 for its other tasks). Naik et al.
     2023/2024, method section (IDIV-SE); GENERATION.md sec. 6.1(a).
+
+    Parameters:
+        size: (persona, approach) pairs solved in one call; a call's cap is size x max_tokens.
     """
 
     name = "idiv-se"

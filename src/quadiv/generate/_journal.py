@@ -37,14 +37,17 @@ class Journal:
     @classmethod
     def open(cls, path: str | os.PathLike, settings: dict[str, Any], resume: bool, *,
              sync_rows: int = 256, sync_seconds: float = 1.0) -> Journal:
-        """Start a journal, or with ``resume`` continue one written with the same ``settings``."""
+        """Start a journal, or with ``resume`` continue one written with the same ``settings``.
+
+        A journal without a row (a run that failed before its first row) is no run: it is replaced.
+        """
         path = Path(path)
-        if path.exists() and not resume:
-            raise UsageError(f"{path} holds the finished rows of an earlier run that stopped: pass --resume to "
-                             "continue it, or delete that file to start again")
         if path.exists():
             good_bytes, header, rows = _read(path)
-            if header is not None:
+            if rows and not resume:
+                raise UsageError(f"{path} holds the finished rows of an earlier run that stopped: pass --resume "
+                                 "to continue it, or delete that file to start again")
+            if rows:
                 _check_settings(path, header, settings)
                 handle = open(path, "r+b")  # noqa: SIM115 (kept open across appends)
                 handle.truncate(good_bytes)

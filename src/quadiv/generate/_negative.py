@@ -66,6 +66,18 @@ class NegativePrompting(Strategy):
     that grows with every output; O'Neill et al. 2023, "Steering Language Generation: Harnessing
     Contrastive Expert Guidance and Negative Prompting...", method section, negative prompting) shown
     as text instead of subtracted as log-probabilities. It is not STEER. Examples are cut to ``max_example_chars``.
+
+    Parameters:
+        avoid: a pool file (any format) whose texts outputs should differ from (None: only earlier outputs).
+        field: the text column of avoid.
+        k_pool: avoid texts nearest to the prompt shown as negatives.
+        k_generated: most recent outputs for the prompt shown as negatives.
+        embedder: embedder that finds the nearest avoid texts (static, minilm, ...).
+        temperature: sampling temperature.
+        top_p: nucleus mass.
+        max_tokens: token cap of each output.
+        max_example_chars: negatives are cut to this many characters.
+        embed_fn: an embedding function (library only; replaces embedder).
     """
 
     name = "negative"
@@ -76,6 +88,9 @@ class NegativePrompting(Strategy):
         if k_pool < 0 or k_generated < 0 or max_example_chars < 1:
             raise UsageError(f"need k_pool >= 0, k_generated >= 0 and max_example_chars >= 1; got {k_pool}, "
                              f"{k_generated}, {max_example_chars}")
+        if embed_fn is not None and not callable(embed_fn):
+            raise UsageError(f"embed_fn must be a function (from Python), got {embed_fn!r}; on the command line "
+                             "choose embedder=NAME")
         self._texts = load_texts(avoid, field)
         self.avoid, self.field = describe_avoid(avoid, self._texts), field
         self.k_pool, self.k_generated, self.embedder = k_pool, k_generated, embedder

@@ -86,6 +86,16 @@ class PlanSearch(Strategy):
     Wang, Cassano, Wu, Bai, Song, Nath, Han, Hendryx, Yue, Zhang (Scale AI), 2024, "Planning In Natural
     Language Improves LLM Search For Code Generation", sec. 4 (methods: PlanSearch); reference code
     scaleapi/plansearch ``search/combo_observation_model.py``; GENERATION.md sec. 6.2.
+
+    Parameters:
+        n_observations: observations asked for at layer 0.
+        max_combo: largest subset of observations combined into one plan.
+        layers: 1 (observations only) or 2 (derived observations too).
+        use_fix: critique and fix each sketch before solving.
+        temperature: temperature of the calls.
+        top_p: nucleus mass of the calls.
+        max_tokens: token cap of each call (the solution included).
+        parse_tries: tries to get the observations as a readable list.
     """
 
     name = "plan"

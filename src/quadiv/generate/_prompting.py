@@ -45,8 +45,12 @@ BULLET = re.compile(r"^\s*(?:\d{1,3}\s*[.):]|[-*\u2022]|\(\d{1,3}\))\s+(.*)$")
 
 
 def json_values(text: str) -> list[Any]:
-    """Every JSON value the text holds: fenced blocks, the outermost braces/brackets, then any objects."""
-    sources = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    """The JSON value the text holds: its outermost braces/brackets, else fenced blocks, else any objects.
+
+    The whole text comes first: a fenced snippet inside a candidate's text (a JSON string holding
+    ``````json [1, 2]``````) must not stand for the reply.
+    """
+    sources = [text] + [m.group(1) for m in _FENCE.finditer(text)]
     for source in sources:
         for opener, closer in (("{", "}"), ("[", "]")):
             lo, hi = source.find(opener), source.rfind(closer)

@@ -1,15 +1,19 @@
 """Run a strategy over many prompts with bounded concurrency; journal every finished row; write OUT at the end.
 
-One job per prompt calls ``strategy.run(backend, prompt, n, seed)`` on one of ``concurrency`` worker
-threads (strategies are synchronous; the backend is thread-safe and bounds its own connections).
-The main thread alone writes the journal, so rows are recorded in the order jobs finish and each
-(prompt_id, sample) exactly once. Samples that come back empty or missing are asked for again
-with seeds ``seed + attempt * n``, up to ``max_attempts`` tries per prompt. When every sample of
-every prompt is recorded, OUT is written atomically from the journal, in (prompt order, sample)
-order, and the journal is removed: OUT exists only for a complete run.
+One job per prompt calls ``strategy.run(backend, prompt, n, prompt_seed(seed, prompt.id))`` on one of
+``concurrency`` worker threads (strategies are synchronous; the backend is thread-safe and bounds its
+own connections). Each prompt's seed is derived from the run seed and its id, so two prompts never
+share their samples' seeds. The main thread alone writes the journal, so rows are recorded in the
+order jobs finish and each (prompt_id, sample) exactly once. Samples that come back empty or missing
+are asked for again with seeds ``prompt seed + attempt * n``, up to ``max_attempts`` tries per prompt.
+When every sample of every prompt is recorded, OUT is written atomically from the journal, in (prompt
+order, sample) order, and the journal is removed: OUT exists only for a complete run. A run that stops
+(an error, Ctrl-C) cancels and joins its workers before it raises, and removes a journal that holds no
+row (a run that failed before any row is no run).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -23,9 +27,11 @@ from typing import Any
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy, check_capabilities
 from quadiv.generate._journal import Journal, journal_path
+from quadiv.generate._prompting import sub_seed
 from quadiv.generate._prompts import Prompt, fingerprint
 
 _JSONL = (".jsonl", ".ndjson")
+ABANDON_AFTER = 5.0  # seconds the workers of a backend without cancel() get to finish after an error
 
 
 class GenerationError(QuadivError):
@@ -67,11 +73,16 @@ def run_generation(prompts: Sequence[Prompt], strategy: Strategy, backend: Backe
         if progress is not None and resumed:
             progress(resumed)
         todo = [(p, missing) for p in prompts if (missing := [s for s in range(n) if (p.id, s) not in journal.done])]
-        job = _Job(strategy, backend, params, n, seed, max_attempts)
+        job = _Job(strategy, _Guarded(backend), params, n, seed, max_attempts)
         _run_jobs(todo, job, concurrency, journal, progress)
         rows = journal.rows()
-    finally:
-        journal.close()
+    except BaseException:
+        if journal.done:
+            journal.close()
+        else:
+            journal.remove()
+        raise
+    journal.close()
     _write_output([rows[(p.id, s)] for p in prompts for s in range(n)], output)
     journal.remove()
     usage = backend.usage() if hasattr(backend, "usage") else {}
@@ -79,12 +90,56 @@ def run_generation(prompts: Sequence[Prompt], strategy: Strategy, backend: Backe
                             time.perf_counter() - started, usage)
 
 
+def prompt_seed(seed: int, prompt_id: Any) -> int:
+    """The seed of one prompt's samples: derived from the run ``seed`` and the prompt's id (SeedSequence).
+
+    The id enters as the first 8 bytes of the SHA-256 of its JSON text, so the seed is the same in
+    every process and on resume, and two prompts of a run (almost surely) never share a seed.
+    """
+    digest = hashlib.sha256(json.dumps(prompt_id, default=str).encode("utf-8")).digest()
+    return sub_seed(seed, int.from_bytes(digest[:8], "little"))
+
+
+class _Cancelled(Exception):
+    """A backend call was refused because the run is stopping."""
+
+
+class _Guarded:
+    """The backend as the workers see it: once ``stop`` is set, every further call raises _Cancelled.
+
+    A strategy makes several backend calls per prompt; after an error or Ctrl-C the worker's next call
+    ends its job instead of running it to the end. Attributes other than the calls pass through.
+    """
+
+    def __init__(self, backend: Backend):
+        self._backend, self.stop = backend, threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._backend, name)
+        if name not in ("generate", "score", "label_logprobs"):
+            return value
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if self.stop.is_set():
+                raise _Cancelled("the run is stopping")
+            return value(*args, **kwargs)
+        return guarded
+
+    def cancel(self) -> bool:
+        """Refuse further calls and cancel those in flight (``backend.cancel()``); False if it has no cancel."""
+        self.stop.set()
+        cancel = getattr(self._backend, "cancel", None)
+        if cancel is not None:
+            cancel()
+        return cancel is not None
+
+
 @dataclass
 class _Job:
     """One prompt's missing samples: run the strategy, keep non-empty texts, ask again for the rest."""
 
     strategy: Strategy
-    backend: Backend
+    backend: _Guarded
     params: dict[str, Any]
     n: int
     seed: int
@@ -111,10 +166,11 @@ class _Job:
 
     def _attempt(self, prompt: Prompt, missing: list[int], attempt: int) -> dict[int, dict]:
         """Sample -> the strategy's row. Try 0 runs all n (same seeds as a fresh run), later tries only the missing."""
+        seed = prompt_seed(self.seed, prompt.id)
         if attempt == 0:
-            out = self.strategy.run(self.backend, prompt.text, self.n, self.seed)
+            out = self.strategy.run(self.backend, prompt.text, self.n, seed)
             return {s: out[s] for s in missing if s < len(out)}
-        out = self.strategy.run(self.backend, prompt.text, len(missing), self.seed + attempt * self.n)
+        out = self.strategy.run(self.backend, prompt.text, len(missing), seed + attempt * self.n)
         return dict(zip(missing, out))
 
     def _row(self, prompt: Prompt, sample: int, extras: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +186,13 @@ def _has_text(row: dict | None) -> bool:
 
 def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int, journal: Journal,
               progress: Callable[[int], None] | None) -> None:
-    """Run the jobs on daemon worker threads; journal rows as jobs finish; raise the first error.
+    """Run the jobs on worker threads; journal rows as jobs finish; raise the first error.
 
-    After an error (or Ctrl-C) the workers take no new job; requests in flight are abandoned.
+    After an error (or Ctrl-C) the workers take no new job, their backend calls are cancelled
+    (:class:`_Guarded`), and every worker is joined before the error goes on: no thread is left
+    running a model when the interpreter exits. A backend without ``cancel()`` (HTTP) gives its
+    workers ``ABANDON_AFTER`` seconds to finish their requests; one still waiting is left behind (a
+    daemon thread that takes no new job and writes nothing). A second Ctrl-C stops the wait.
     """
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     results: queue.Queue = queue.Queue()
@@ -150,8 +210,9 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
             except BaseException as err:  # noqa: BLE001 (the main thread re-raises it)
                 results.put(([], err))
 
-    for i in range(workers):
-        threading.Thread(target=work, name=f"quadiv-generate-{i}", daemon=True).start()
+    threads = [threading.Thread(target=work, name=f"quadiv-generate-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
     try:
         for _ in range(len(todo)):
             rows, error = results.get()
@@ -161,8 +222,12 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
                     progress(len(rows))
             if error is not None:
                 raise error
-    finally:
+    except BaseException:
         stop.set()
+        deadline = None if job.backend.cancel() else time.monotonic() + ABANDON_AFTER
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        raise
 
 
 def _check_arguments(prompts: Sequence[Prompt], output: str | os.PathLike, n: int, concurrency: int,

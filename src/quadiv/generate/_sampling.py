@@ -17,6 +17,13 @@ class Sampling(Strategy):
     Nguyen et al. 2024, sec. 3). Temperature and min_p are the diversity knobs (higher T, lower
     min_p: more diverse). One request asks for all ``n`` samples when the backend offers
     ``n_samples``; otherwise n requests go out together, with seeds ``seed + i``.
+
+    Parameters:
+        temperature: T, the softmax temperature (0: greedy).
+        top_p: nucleus mass kept (1: off).
+        min_p: min-p threshold relative to the top token (None: off; needs a backend with min_p).
+        max_tokens: token cap of each sample.
+        system: an optional system message.
     """
 
     name = "sampling"

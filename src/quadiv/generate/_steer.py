@@ -122,6 +122,19 @@ class Steer(Strategy):
     1 (the default, as the reference) lets every sample see all earlier ones in P.
     Rows: ``text``, ``finish_reason``, ``negatives`` (m used), ``pool_size`` (|P| when drawn); the
     recorded parameters hold ``num_examples``, not the examples.
+
+    Parameters:
+        base: the base model directory for the contrastive term (needed when gamma is not 0).
+        gamma: weight of the expert-minus-base guidance.
+        eta: weight of the negative-prompt term.
+        examples: real examples that seed the negative pool.
+        num_negatives: m, examples in each sample's negative context.
+        grow: add every generated text to the pool.
+        top_k: tokens kept at each step.
+        temperature: sampling temperature (> 0).
+        max_tokens: token cap of each sample.
+        batch_size: samples drawn in parallel.
+        raw_prompt: send the prompt as raw text instead of through the chat template.
     """
 
     name = "steer"

@@ -10,6 +10,7 @@ Beyond :class:`~quadiv.generate._base.Backend`, strategies that need model acces
 ``GenRequest.extra["logits_processors"]`` (a list of ``(input_ids, scores) -> scores`` callables that
 ``generate`` hands to ``model.generate(logits_processor=...)``; such a request runs as one batch).
 Calls are serialised by ``lock`` (one model, one device); code that drives ``lm`` directly holds it.
+:meth:`cancel` (from another thread) ends the ``generate`` calls in flight at their next token.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenRequest, register_backend
+from quadiv.generate._base import Completion, GenerationCancelled, GenRequest, register_backend
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring",
@@ -54,6 +55,7 @@ class TransformersBackend:
             raise UsageError(f"batch_size must be >= 1, got {batch_size}")
         self.device, self.dtype, self.batch_size = device, dtype, batch_size
         self.lock = threading.RLock()
+        self._epoch = 0  # bumped by cancel(): a call started in an older epoch stops at its next token
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
         if isinstance(model, (str, Path)):
             self.model, self._lm, self._tok = str(model), None, tokenizer
@@ -123,6 +125,13 @@ class TransformersBackend:
             raise UsageError("the prompt encodes to no tokens; give a non-empty prompt")
         return list(ids)
 
+    def cancel(self) -> None:
+        """Stop the ``generate`` calls in flight at their next token; they raise GenerationCancelled.
+
+        Safe from any thread (it takes no lock); calls that start afterwards run normally.
+        """
+        self._epoch += 1
+
     def usage(self) -> dict[str, int]:
         """Requests generated and the prompt/completion tokens they used."""
         with self.lock:
@@ -130,15 +139,16 @@ class TransformersBackend:
 
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         """Per request, its ``n`` completions, in request order."""
+        epoch = self._epoch  # before the lock and the model's loading: a cancel() while they wait counts
         with self.lock:
-            results = self._generate(requests)
+            results = self._generate(requests, epoch)
             self._usage["requests"] += len(requests)
             for c in (c for r in results for c in r):
                 self._usage["prompt_tokens"] += c.extras["prompt_tokens"]
                 self._usage["completion_tokens"] += c.extras["completion_tokens"]
         return results
 
-    def _generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
+    def _generate(self, requests: Sequence[GenRequest], epoch: int) -> list[list[Completion]]:
         torch = import_torch()
         results: list[list[Completion]] = [[] for _ in requests]
         for group in _plan(requests):
@@ -149,11 +159,11 @@ class TransformersBackend:
             step = len(rows) if first.extra.get("logits_processors") else self.batch_size
             for start in range(0, len(rows), step):
                 chunk = rows[start:start + step]
-                for (i, _), completion in zip(chunk, self._generate_rows(first, [p for _, p in chunk])):
+                for (i, _), completion in zip(chunk, self._generate_rows(first, [p for _, p in chunk], epoch)):
                     results[i].append(completion)
         return results
 
-    def _generate_rows(self, req: GenRequest, prompts: list[list[int]]) -> list[Completion]:
+    def _generate_rows(self, req: GenRequest, prompts: list[list[int]], epoch: int) -> list[Completion]:
         torch = import_torch()
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -163,9 +173,13 @@ class TransformersBackend:
         kwargs = self._generate_kwargs(req, pad_id)
         processors = LogitsProcessorList(req.extra.get("logits_processors") or [])
         stops = StoppingCriteriaList([StopStrings(tok, req.stop, ids.shape[1])] if req.stop else [])
+        stops.append(lambda input_ids, scores, **_: input_ids.new_full((input_ids.shape[0],), self._epoch != epoch,
+                                                                        dtype=torch.bool))
         with torch.no_grad():
             out = lm.generate(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device),
                               logits_processor=processors, stopping_criteria=stops, **kwargs)
+        if self._epoch != epoch:
+            raise GenerationCancelled(f"generation with '{self.model}' was cancelled")
         new = out.sequences[:, ids.shape[1]:].tolist()
         logp = torch.log_softmax(torch.stack(out.logits, 1).float(), -1) if req.logprobs is not None else None
         eos = set(_as_list(kwargs.get("eos_token_id", lm.generation_config.eos_token_id)))

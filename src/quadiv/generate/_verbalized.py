@@ -208,6 +208,20 @@ class VerbalizedSampling(Strategy):
     Collapse and Unlock LLM Diversity", sec. 4 (method) and the VS-Standard/CoT/Multi prompts of its
     appendix; defaults from the reference ``verbalize()`` (k = 5, temperature 0.9, retries 2), except
     ``tau`` = 0 (the reference's 0.12 drops low-probability candidates, i.e. the diverse tail).
+
+    Parameters:
+        k: candidates asked for per call.
+        variant: standard, cot (reasoning first) or multi (several turns).
+        probability_definition: how the prompt defines a probability: explicit, implicit, relative, percentage or confidence.
+        tau: candidates whose probability is below tau are dropped (0: keep all).
+        min_survivors: candidates kept at least, whatever tau.
+        rows_per_call: rows drawn from one reply's candidates (1 to k).
+        k_turn: candidates asked for per turn (variant multi).
+        max_probability: tail directive: every candidate's probability below this (None: off).
+        temperature: sampling temperature of the calls.
+        top_p: nucleus mass of the calls.
+        max_tokens: token cap of a reply (which holds all k candidates).
+        retries: extra rounds for replies that parse to nothing.
     """
 
     name = "verbalized"
