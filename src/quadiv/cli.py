@@ -397,10 +397,11 @@ def _removed_rows(pool, result):
 
 @app.command()
 def methods() -> None:
-    """List the selection methods with their parameters (set them with --param NAME=VALUE)."""
+    """List the selection methods and generation strategies with their parameters (--param NAME=VALUE)."""
     import inspect
 
     from quadiv._params import describe_params
+    from quadiv.generate import REQUIRED, STRATEGIES
     from quadiv.select import SELECTORS
 
     print("selection methods (quadiv select --method M --param NAME=VALUE):")
@@ -409,6 +410,14 @@ def methods() -> None:
         doc = (inspect.getdoc(cls) or "").splitlines()
         print(f"  {name:18s} {doc[0] if doc else ''}")
         print(f"  {'':18s} parameters: {describe_params(cls)}")
+    print("\ngeneration strategies (quadiv generate --strategy S --param NAME=VALUE):")
+    for name in sorted(STRATEGIES):
+        cls = STRATEGIES[name]
+        doc = (inspect.getdoc(cls) or "").splitlines()
+        print(f"  {name:18s} {doc[0] if doc else ''}")
+        for p in cls.describe():
+            default = "required" if p.default is REQUIRED else f"default {p.default!r}"
+            print(f"  {'':18s}   {p.name} ({default}): {p.help}")
 
 
 @app.command("report")

@@ -28,5 +28,9 @@ class UsageError(QuadivError):
 class MissingDependencyError(QuadivError):
     """An optional backend is needed: the message names the extra to install."""
 
-    def __init__(self, package: str, extra: str, purpose: str):
-        super().__init__(f"{purpose} needs the '{package}' package: pip install 'quadiv[{extra}]'")
+    def __init__(self, package: str, extra: str | None, purpose: str):
+        if extra is None:  # a core dependency: the installation itself is incomplete
+            super().__init__(f"{purpose} needs the '{package}' package, which quadiv depends on: "
+                             f"pip install '{package}' (or reinstall quadiv)")
+        else:
+            super().__init__(f"{purpose} needs the '{package}' package: pip install 'quadiv[{extra}]'")

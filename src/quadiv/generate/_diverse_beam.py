@@ -257,6 +257,15 @@ class DiverseBeam(Strategy):
     Returns the n best of the B hypotheses; rows carry ``group``, ``sequence_score`` (the
     diversity-augmented score over length^length_penalty, by which they are ranked), ``log_prob`` (the
     unpenalised log-probability of the text) and ``num_tokens`` (generated tokens, the end token included).
+
+    Parameters:
+        num_beams: B, beams in all (None: n).
+        num_groups: G, groups of B/G beams each (None: B, one beam per group).
+        diversity_penalty: lambda, the weight of the Hamming diversity penalty (0: plain beam search).
+        max_tokens: token cap of each hypothesis.
+        length_penalty: hypotheses are ranked by score / length^length_penalty.
+        early_stopping: stop a group once it has enough finished beams (True, False or "never").
+        raw_prompt: send the prompt as raw text instead of through the chat template.
     """
 
     name = "diverse-beam"

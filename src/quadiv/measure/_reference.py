@@ -120,7 +120,7 @@ def _faiss_candidates(x: np.ndarray, n_cand: int) -> np.ndarray:
     try:
         import faiss
     except ImportError as err:
-        raise MissingDependencyError("faiss-cpu", "all", "prdc k-NN radii") from err
+        raise MissingDependencyError("faiss-cpu", None, "prdc k-NN radii") from err
     centred = np.ascontiguousarray(x - x.mean(axis=0), dtype=np.float32)
     index = faiss.IndexFlatL2(centred.shape[1])
     index.add(centred)

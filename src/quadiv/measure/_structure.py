@@ -120,7 +120,7 @@ def _kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.nda
     try:
         import faiss
     except ImportError as err:
-        raise MissingDependencyError("faiss-cpu", "all", "cluster_entropy k-means") from err
+        raise MissingDependencyError("faiss-cpu", None, "cluster_entropy k-means") from err
     if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:
         raise UsageError(f"niter must be a positive integer; got {niter!r}")
     norms = np.linalg.norm(data, axis=1)
