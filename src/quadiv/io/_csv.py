@@ -31,6 +31,10 @@ def csv_fields(path: str, delimiter: str) -> list[str]:
         raise _diagnose(path, delimiter, "not UTF-8") from None
     if not header:
         raise no_rows(path)
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InputError(f"line 1: the header names {', '.join(map(repr, repeated))} more than once", path=path,
+                         fix="give every column its own name")
     return header
 
 

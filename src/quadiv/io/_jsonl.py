@@ -29,11 +29,22 @@ def iter_jsonl_tables(path: str) -> Iterator[pa.Table]:
     schema: pa.Schema | None = None
     as_string: dict[str, pa.DataType] = {}
     for start, chunk in _chunks(path, _CHUNK_BYTES):
+        _check_utf8(chunk, start, path)
         table = _parse_chunk(chunk, start, path, as_string)
         if schema is not None:
             table = _conform(table, schema, chunk, start, path)
         schema = table.schema
         yield table
+
+
+def _check_utf8(chunk: memoryview, start: int, path: str) -> None:
+    """InputError naming the line of the first byte that is not UTF-8 (pyarrow would keep it silently)."""
+    try:
+        str(chunk, "utf-8")
+    except UnicodeDecodeError as err:
+        line = start + chunk[:err.start].tobytes().count(b"\n")
+        raise InputError(f"line {line}: not UTF-8 text ({err.reason})", path=path,
+                         fix="save the file as UTF-8, or fix that line") from None
 
 
 def is_json_lines(path: str) -> bool:
@@ -57,7 +68,8 @@ def read_json_document(path: str) -> pa.Table:
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise InputError(f"byte {err.start}: not UTF-8 text", path=path,
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError(f"line {line}: not UTF-8 text ({err.reason})", path=path,
                          fix="save the file as UTF-8 JSON") from None
     except json.JSONDecodeError as err:
         raise InputError(f"line {err.lineno}: invalid JSON ({err.msg}, column {err.colno})", path=path,
