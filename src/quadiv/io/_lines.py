@@ -18,7 +18,7 @@ from quadiv.io._jsonl import is_json_lines
 _BOM = b"\xef\xbb\xbf"
 
 
-def where(path: str | os.PathLike | None, index: int) -> str:
+def row_at(path: str | os.PathLike | None, index: int) -> str:
     """'row N' for the record at 0-based `index`: N is its line in a JSONL/CSV/TSV file, else index + 1."""
     line = None
     if path is not None and os.path.isfile(path):

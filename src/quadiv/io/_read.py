@@ -19,7 +19,7 @@ from quadiv.errors import InputError, UsageError
 from quadiv.io._csv import csv_fields, iter_csv_tables, read_csv_table
 from quadiv.io._formats import detect_format, existing, first_line, missing_field, no_rows, reading
 from quadiv.io._jsonl import is_json_lines, iter_jsonl_tables, read_json_document
-from quadiv.io._lines import where
+from quadiv.io._lines import row_at
 
 ID = "id"
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -148,7 +148,7 @@ def _with_id(table: pa.Table, offset: int, source: str) -> pa.Table:
                          fix="convert the ids, or rename the field so that row numbers are used")
     if ids.null_count:
         row = offset + int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0])
-        raise InputError(f"{where(source, row)}: field 'id' is empty", path=source,
+        raise InputError(f"{row_at(source, row)}: field 'id' is empty", path=source,
                          fix="give every row an id, or rename the field so that row numbers are used")
     return table.set_column(table.column_names.index(ID), ID, ids)
 
