@@ -41,7 +41,7 @@ def read(path: str | os.PathLike, *, columns: list[str] | None = None, batch_row
             tables = list(_projected(_raw_tables(source, fmt), columns, source))
             if not tables:
                 raise no_rows(source)
-            table = pa.concat_tables(tables, promote_options="permissive")
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     pool = _with_id(_select(table, columns, source), 0, source)
     if pool.num_rows == 0:
         raise no_rows(source)
