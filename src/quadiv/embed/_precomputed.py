@@ -68,7 +68,8 @@ def _load(path: Path, mmap: bool) -> np.ndarray:
     try:
         X = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
-        reason = "it holds pickled Python objects" if "pickle" in str(err) else str(err).strip().splitlines()[0]
+        python = "pickle" in str(err) or "Python objects" in str(err)
+        reason = "it holds Python objects, not numbers" if python else str(err).strip().splitlines()[0]
         raise InputError(f"cannot read as a numeric .npy array ({reason})", path=str(path), fix=fix) from None
     if not isinstance(X, np.ndarray):
         X.close()

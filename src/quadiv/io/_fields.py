@@ -45,7 +45,7 @@ def float_column(table: pa.Table, name: str, *, path: str | None = None,
     column = _column(table, name, path)
     dtype = column.type
     if pa.types.is_boolean(dtype) or pa.types.is_integer(dtype) or pa.types.is_floating(dtype) \
-            or pa.types.is_decimal(dtype):
+            or pa.types.is_decimal(dtype) or pa.types.is_null(dtype):
         values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
     elif pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         values = _parse_floats(table, name, column.to_pylist(), path)

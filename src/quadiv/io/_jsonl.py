@@ -9,6 +9,7 @@ Strings that look like dates stay strings: JSON has no timestamps.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 
@@ -171,7 +172,7 @@ def _diagnose(view: memoryview, start: int, path: str, kinds: dict[str, str], er
     chunk = view.tobytes()
     problem = _first_problem(_numbered_records(chunk, start), kinds)
     if problem is None:
-        end = start + chunk.count(b"\n")
+        end = start + chunk.rstrip(b"\n").count(b"\n")
         return InputError(f"lines {start}-{end}: {first_line(err)}", path=path,
                           fix="check that every line is one JSON object with consistent field types")
     return InputError(problem[0], path=path, fix=problem[1])
@@ -205,6 +206,9 @@ def _first_problem(records: Iterable[tuple[str, object]], kinds: dict[str, str])
             got = f"{label}: expected a JSON object, got {_kind(record)}"
             return got, "write one {...} object per record"
         for key, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                return (f"{label}: field '{key}' holds {value}, which is not a JSON number",
+                        "write a finite number, or null for a missing value")
             kind = _kind(value)
             seen = kinds.setdefault(key, kind) if kind else None
             if seen is not None and seen != kind:
