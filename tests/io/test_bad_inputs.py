@@ -293,7 +293,7 @@ def test_boolean_quality_reads_as_zero_and_one(tmp_path: Path) -> None:
     ("a.csv", b"text,text\na,b\n", None, "line 1: the header names 'text' more than once"),
     ("a.jsonl", GOOD_JSONL, nan_rows()[:2], "row 2: NaN or infinite values"),
     ("a.jsonl", GOOD_JSONL, pickle.dumps([1]), "cannot read as a numeric .npy array"),
-])
+], ids=["truncated-gz", "not-utf8", "duplicate-header", "npy-nan", "npy-pickle"])
 def test_cli_reports_bad_inputs_in_one_line(tmp_path: Path, name: str, content: bytes,
                                             npy_rows: np.ndarray | bytes | None, needle: str) -> None:
     (tmp_path / name).write_bytes(content)
