@@ -158,6 +158,8 @@ CASES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], object], str]] =
     # shape of the records
     "json-object-without-data": (data("a.json", b'{\n  "rows": [{"text": "a"}]\n}\n'), _read,
                                  r"expected a list of objects or \{\"data\": \[\.\.\.\]\}, got an object"),
+    "json-object-wrapping-records": (data("a.json", b'{\n "results": [{"text": "a"}, {"text": "b"}],\n "n": 2\n}'),
+                                     _read, r"got an object whose 'results' holds records"),
     "json-scalar": (data("a.json", b"3\n"), _read, r"got a number"),
     "json-invalid": (data("a.json", b'[{"text": "a"},\n {"text": }]'), _read, r"line 2: invalid JSON"),
     "jsonl-list-line": (data("a.jsonl", b'{"text": "a"}\n\n[1, 2]\n'), _read,

@@ -77,8 +77,10 @@ def read_json_document(path: str) -> pa.Table:
                          fix="fix the JSON syntax there") from None
     rows = doc if isinstance(doc, list) else _wrapped_rows(doc)
     if rows is None:
-        raise InputError(f"expected a list of objects or {{\"data\": [...]}}, got {_kind(doc)}", path=path,
-                         fix="write a top-level JSON array of records")
+        keys = _record_keys(doc) if isinstance(doc, dict) else []
+        held = f" whose {', '.join(map(repr, keys))} holds records" if keys else ""
+        raise InputError(f"expected a list of objects or {{\"data\": [...]}}, got {_kind(doc)}{held}", path=path,
+                         fix="write a top-level JSON array of records, or put them under \"data\"")
     records = [(f"item {i}", row) for i, row in enumerate(rows, 1)]
     problem = _first_problem(records, {})
     if problem is not None:
@@ -94,6 +96,12 @@ def _wrapped_rows(doc: object) -> list | None:
     """The record list of {"data": [...]}, or None when `doc` is not of that shape."""
     rows = doc.get("data") if isinstance(doc, dict) else None
     return rows if isinstance(rows, list) else None
+
+
+def _record_keys(doc: dict) -> list[str]:
+    """The keys of an object that hold a list of objects (records wrapped under a name other than "data")."""
+    return [key for key, value in doc.items()
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)]
 
 
 def _chunks(path: str, chunk_bytes: int) -> Iterator[tuple[int, memoryview]]:
