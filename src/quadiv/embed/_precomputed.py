@@ -33,7 +33,7 @@ def load_embeddings(
     converted to a float32 copy; anything but a numeric 2-D array is an InputError naming the file.
     """
     path = Path(path)
-    if path.suffix != ".npy":
+    if path.suffix.lower() != ".npy":
         raise InputError(
             f"expected a .npy file, got '{path.suffix or 'no suffix'}'",
             path=str(path),

@@ -57,7 +57,7 @@ def reading(path: str) -> Iterator[None]:
     try:
         yield
     except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start} of a line)", path=path,
+        raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=path,
                          fix="save the file as UTF-8") from None
     except (OSError, EOFError, zlib.error) as err:
         raise unreadable(path, err) from None
