@@ -23,7 +23,7 @@ and the fix. Writes are atomic (temp file, fsync, ``os.replace``); inputs are on
 - :func:`render_texts`: a field or a template such as ``"{instruction}\\n\\n{output}"``.
 - :func:`float_column`, :func:`string_column`: quality scores and group labels.
 - :func:`take`: rows by index, in order.
-- :func:`row_at`, :func:`row_label`: 'row N' / 'row N (id X)' for messages, N the file's 1-based line.
+- :func:`row_at`, :func:`row_label`: 'row N (id X)' for messages; N is the JSONL line, else the record, from 1.
 """
 from quadiv.io._fields import float_column, render_texts, row_label, string_column, take
 from quadiv.io._lines import row_at
@@ -31,6 +31,6 @@ from quadiv.io._read import iter_batches, read
 from quadiv.io._write import atomic_write, write
 
 __all__ = [
-    "atomic_write", "float_column", "iter_batches", "read", "render_texts", "row_at", "row_label", "string_column", "take",
-    "write",
+    "atomic_write", "float_column", "iter_batches", "read", "render_texts", "row_at", "row_label", "string_column",
+    "take", "write",
 ]

@@ -128,7 +128,7 @@ def _parse_floats(table: pa.Table, name: str, values: list, path: str | None) ->
 
 
 def row_label(table: pa.Table, index: int, path: str | None = None) -> str:
-    """Where row `index` is ('row N', N its line in a JSONL/CSV file, see `row_at`), plus its own id.
+    """Where row `index` is ('row N', N its line in a JSON Lines file, see `row_at`), plus its own id.
 
     The id is left out when it is just the 0-based row number that the reader gave a file without ids.
     """
