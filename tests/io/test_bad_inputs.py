@@ -273,7 +273,7 @@ def test_empty_objects_are_rows_without_fields(tmp_path: Path) -> None:
     assert read(tmp_path / "a.jsonl").to_pydict() == {"id": [0, 1], "text": ["a", None]}
     (tmp_path / "b.jsonl").write_bytes(b"{}\n{}\n")
     assert read(tmp_path / "b.jsonl").to_pydict() == {"id": [0, 1]}
-    assert sum(b.num_rows for b in iter_batches(tmp_path / "b.jsonl")) == 2
+    assert [b.num_rows for b in iter_batches(tmp_path / "b.jsonl", batch_rows=1)] == [1, 1]
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float16, np.float64])

@@ -125,7 +125,7 @@ def _rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
         held = table if held is None else pa.concat_tables([held, table], promote_options="permissive")
         while held.num_rows >= rows:
             yield _contiguous(held.slice(0, rows))
-            held = held.slice(rows)
+            held = held.slice(rows, held.num_rows - rows)  # no length: a table without columns keeps all rows
     if held is not None and held.num_rows:
         yield _contiguous(held)
 
