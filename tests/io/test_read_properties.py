@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quadiv.errors import InputError
@@ -92,6 +92,8 @@ def _check_reads_or_names_the_file(data: bytes, suffix: str, compress: bool) -> 
 
 @FAST
 @given(contents, st.sampled_from(SUFFIXES))
+@example(b"{}\n{}\n{}\n", ".jsonl")
+@example(b"id,id\n,", ".csv")
 def test_any_bytes_read_or_raise_input_error_naming_the_file(data: bytes, suffix: str) -> None:
     _check_reads_or_names_the_file(data, suffix, compress=suffix.endswith(".gz"))
 
