@@ -9,7 +9,6 @@ import numpy as np
 
 from quadiv.embed._base import normalize_rows
 from quadiv.errors import InputError, UsageError
-from quadiv.io import row_label
 
 _NORM_TOL = 1e-3
 _CHECK_ROWS = 10_000
@@ -132,6 +131,8 @@ def embeddings_from_column(table, field: str, *, normalize: bool = True, path: s
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from quadiv.io import row_label
+
     if field not in table.column_names:
         raise UsageError(f"no column '{field}' in the data; columns are: {', '.join(table.column_names)}")
     column = table.column(field).combine_chunks()
@@ -163,6 +164,8 @@ def embeddings_from_column(table, field: str, *, normalize: bool = True, path: s
 
 
 def _fail(table, field: str, row: int, path: str | None, problem: str) -> None:
+    from quadiv.io import row_label
+
     raise InputError(
         f"column '{field}', {row_label(table, row, path)} {problem}: every row needs the same number of finite floats",
         path=path,
