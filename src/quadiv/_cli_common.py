@@ -77,7 +77,7 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
     if embeddings is not None:
         return load_embeddings(str(embeddings), len(pool)), f"file:{embeddings.name}"
     if embedding_field is not None:
-        return embeddings_from_column(pool.table, embedding_field), f"field:{embedding_field}"
+        return embeddings_from_column(pool.table, embedding_field, path=pool.path), f"field:{embedding_field}"
     from quadiv.embed import get_embedder
 
     texts = pool.texts

@@ -226,6 +226,7 @@ def test_load_prompts_from_text_and_jsonl(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ('{"id": 1, "prompt": "x"}\n{"id": 1, "prompt": "y"}\n', "share the id 1"),
+    ('{"id": 1, "prompt": "x"}\n\n{"id": 1, "prompt": "y"}\n', "row 1 and row 3 share the id 1"),
     ('{"id": 1, "prompt": " "}\n', "the prompt is empty"),
     ('{"id": 1, "instruction": "x"}\n', "prompt"),
 ])

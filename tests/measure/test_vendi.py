@@ -251,6 +251,8 @@ def test_bad_input_raises():
         vendi(np.array([[1.0, np.nan], [0.0, 1.0], [1.0, 1.0]]))
     with pytest.raises(InputError, match="zero or non-finite norm"):
         vendi(np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), normalize=True)
+    with pytest.raises(InputError, match="row 2 has zero"):
+        vendi(np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), normalize=True)
     with pytest.raises(InputError, match="zero or non-finite norm"):
         vendi(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), normalize=True)
     with pytest.raises(InputError, match="no positive eigenvalue"):

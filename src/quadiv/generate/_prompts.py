@@ -54,14 +54,16 @@ def _read_txt(path: Path) -> list[Prompt]:
 
 
 def _check(prompts: Sequence[Prompt], path: str) -> None:
+    from quadiv.io import row_at
+
     seen: dict[int | str, int] = {}
     for row, prompt in enumerate(prompts):
         if not prompt.text.strip():
-            raise InputError(f"row {row} (id {prompt.id}): the prompt is empty", path=path,
+            raise InputError(f"{row_at(path, row)} (id {prompt.id}): the prompt is empty", path=path,
                              fix="give every row a prompt or remove the row")
         if prompt.id in seen:
-            raise InputError(f"rows {seen[prompt.id]} and {row} share the id {prompt.id!r}", path=path,
-                             fix="give every prompt its own id")
+            rows = f"{row_at(path, seen[prompt.id])} and {row_at(path, row)}"
+            raise InputError(f"{rows} share the id {prompt.id!r}", path=path, fix="give every prompt its own id")
         seen[prompt.id] = row
 
 

@@ -31,16 +31,23 @@ def csv_fields(path: str, delimiter: str) -> list[str]:
         raise _diagnose(path, delimiter, "not UTF-8") from None
     if not header:
         raise no_rows(path)
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InputError(f"line 1: the header names {', '.join(map(repr, repeated))} more than once", path=path,
+                         fix="give every column its own name")
     return header
 
 
 def read_csv_table(path: str, delimiter: str, columns: list[str] | None) -> pa.Table:
     """Read the whole file, types inferred over every row; only `columns` (already checked) when given."""
     try:
-        return pc.read_csv(path, parse_options=_parse_options(delimiter),
-                           convert_options=pc.ConvertOptions(include_columns=columns or []))
+        table = pc.read_csv(path, parse_options=_parse_options(delimiter),
+                            convert_options=pc.ConvertOptions(include_columns=columns or []))
     except pa.ArrowInvalid as err:
         raise _diagnose(path, delimiter, err) from None
+    if table.num_rows == 0:
+        raise _header_only(path)
+    return table
 
 
 def iter_csv_tables(path: str, delimiter: str, columns: list[str] | None) -> Iterator[pa.Table]:
@@ -52,10 +59,19 @@ def iter_csv_tables(path: str, delimiter: str, columns: list[str] | None) -> Ite
         if empty:
             convert.column_types = empty
             reader = _open(path, delimiter, convert)
+        rows = 0
         for batch in reader:
+            rows += batch.num_rows
             yield pa.Table.from_batches([batch])
     except pa.ArrowInvalid as err:
         raise _diagnose(path, delimiter, err) from None
+    if rows == 0:
+        raise _header_only(path)
+
+
+def _header_only(path: str) -> InputError:
+    return InputError("no rows: line 1 is the header and no data row follows", path=path,
+                      fix="add data rows under the header, or pass a file with data")
 
 
 def _open(path: str, delimiter: str, convert: pc.ConvertOptions) -> pc.CSVStreamingReader:

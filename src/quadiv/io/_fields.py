@@ -1,4 +1,4 @@
-"""Columns of a pool as texts, numbers or labels, with errors that name the row and the field."""
+"""Columns of a pool as texts, numbers or labels, with errors that name the file's line and the field."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from quadiv.errors import InputError, UsageError
 from quadiv.io._formats import missing_field
+from quadiv.io._lines import row_at
 
 _MISSING_FIX = "drop those rows, fill them in, or for quality pass --quality-missing drop|min"
 
@@ -44,21 +45,22 @@ def float_column(table: pa.Table, name: str, *, path: str | None = None,
     column = _column(table, name, path)
     dtype = column.type
     if pa.types.is_boolean(dtype) or pa.types.is_integer(dtype) or pa.types.is_floating(dtype) \
-            or pa.types.is_decimal(dtype):
+            or pa.types.is_decimal(dtype) or pa.types.is_null(dtype):
         values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
     elif pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         values = _parse_floats(table, name, column.to_pylist(), path)
     else:
-        raise InputError(f"field '{name}' holds {dtype}, expected numbers", path=path,
-                         fix="choose a numeric field")
+        first = next((i for i, v in enumerate(column.to_pylist()) if v is not None), 0)
+        raise InputError(f"{row_label(table, first, path)}: field '{name}' holds {dtype}, expected numbers", path=path,
+                         fix="choose a numeric field, or write one number per row")
     values = np.asarray(values, dtype=np.float64)
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
-        raise InputError(f"{_row(table, infinite[0])}: field '{name}' is {values[infinite[0]]}", path=path,
+        raise InputError(f"{row_label(table, infinite[0], path)}: field '{name}' is {values[infinite[0]]}", path=path,
                          fix="use finite numbers")
     missing = np.flatnonzero(np.isnan(values))
     if missing.size and not allow_nan:
-        raise InputError(f"{_row(table, missing[0])}: field '{name}' is missing (null or NaN) in "
+        raise InputError(f"{row_label(table, missing[0], path)}: field '{name}' is missing (null or NaN) in "
                          f"{missing.size} row(s)", path=path, fix=_MISSING_FIX)
     return values
 
@@ -108,7 +110,7 @@ def _values(table: pa.Table, name: str, path: str | None) -> list:
     column = _column(table, name, path)
     if column.null_count:
         first = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]
-        raise InputError(f"{_row(table, first)}: field '{name}' is empty (null) in {column.null_count} "
+        raise InputError(f"{row_label(table, first, path)}: field '{name}' is empty (null) in {column.null_count} "
                          "row(s)", path=path, fix="fill it in or drop those rows")
     return column.to_pylist()
 
@@ -120,16 +122,21 @@ def _parse_floats(table: pa.Table, name: str, values: list, path: str | None) ->
         try:
             out.append(float("nan") if value is None else float(value))
         except ValueError:
-            raise InputError(f"{_row(table, i)}: field '{name}' is {value!r}, not a number", path=path,
+            raise InputError(f"{row_label(table, i, path)}: field '{name}' is {value!r}, not a number", path=path,
                              fix="make the field numeric or choose another field") from None
     return out
 
 
-def _row(table: pa.Table, index: int) -> str:
-    """'row N (id X)': the 1-based row number, and the row's id when the pool has one."""
-    label = f"row {int(index) + 1}"
+def row_label(table: pa.Table, index: int, path: str | None = None) -> str:
+    """Where row `index` is ('row N', N its line in a JSON Lines file, see `row_at`), plus its own id.
+
+    The id is left out when it is just the 0-based row number that the reader gave a file without ids.
+    """
+    label = row_at(path, index)
     if "id" in table.column_names:
-        label += f" (id {table['id'][int(index)].as_py()!r})"
+        value = table["id"][int(index)].as_py()
+        if value != int(index):
+            label += f" (id {value!r})"
     return label
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,6 +49,27 @@ def open_binary(path: str) -> BinaryIO:
 def open_arrow(path: str) -> pa.NativeFile:
     """Open a file as a pyarrow input stream (decompressing `.gz` in C++)."""
     return pa.input_stream(path)
+
+
+@contextmanager
+def reading(path: str) -> Iterator[None]:
+    """Turn an unreadable or damaged file (I/O error, broken gzip, stray bytes) into an InputError naming it."""
+    try:
+        yield
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=path,
+                         fix="save the file as UTF-8") from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise unreadable(path, err) from None
+
+
+def unreadable(path: str, err: BaseException) -> InputError:
+    """The error for a file that cannot be read or decompressed to the end."""
+    if path.lower().endswith(".gz"):
+        return InputError(f"not a complete gzip file ({first_line(str(err))})", path=path,
+                          fix="compress it again with gzip, or drop '.gz' from the name if it is not compressed")
+    return InputError(f"cannot read the file ({first_line(str(err))})", path=path,
+                      fix="check that the file is complete and readable")
 
 
 def missing_field(name: str, available: list[str], path: str | None) -> InputError:

@@ -9,6 +9,7 @@ Strings that look like dates stay strings: JSON has no timestamps.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 
@@ -29,11 +30,22 @@ def iter_jsonl_tables(path: str) -> Iterator[pa.Table]:
     schema: pa.Schema | None = None
     as_string: dict[str, pa.DataType] = {}
     for start, chunk in _chunks(path, _CHUNK_BYTES):
+        _check_utf8(chunk, start, path)
         table = _parse_chunk(chunk, start, path, as_string)
         if schema is not None:
             table = _conform(table, schema, chunk, start, path)
         schema = table.schema
         yield table
+
+
+def _check_utf8(chunk: memoryview, start: int, path: str) -> None:
+    """InputError naming the line of the first byte that is not UTF-8 (pyarrow would keep it silently)."""
+    try:
+        str(chunk, "utf-8")
+    except UnicodeDecodeError as err:
+        line = start + chunk[:err.start].tobytes().count(b"\n")
+        raise InputError(f"line {line}: not UTF-8 text ({err.reason})", path=path,
+                         fix="save the file as UTF-8, or fix that line") from None
 
 
 def is_json_lines(path: str) -> bool:
@@ -57,15 +69,18 @@ def read_json_document(path: str) -> pa.Table:
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise InputError(f"byte {err.start}: not UTF-8 text", path=path,
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError(f"line {line}: not UTF-8 text ({err.reason})", path=path,
                          fix="save the file as UTF-8 JSON") from None
     except json.JSONDecodeError as err:
         raise InputError(f"line {err.lineno}: invalid JSON ({err.msg}, column {err.colno})", path=path,
                          fix="fix the JSON syntax there") from None
     rows = doc if isinstance(doc, list) else _wrapped_rows(doc)
     if rows is None:
-        raise InputError(f"expected a list of objects or {{\"data\": [...]}}, got {_kind(doc)}", path=path,
-                         fix="write a top-level JSON array of records")
+        keys = _record_keys(doc) if isinstance(doc, dict) else []
+        held = f" whose {', '.join(map(repr, keys))} holds records" if keys else ""
+        raise InputError(f"expected a list of objects or {{\"data\": [...]}}, got {_kind(doc)}{held}", path=path,
+                         fix="write a top-level JSON array of records, or put them under \"data\"")
     records = [(f"item {i}", row) for i, row in enumerate(rows, 1)]
     problem = _first_problem(records, {})
     if problem is not None:
@@ -81,6 +96,12 @@ def _wrapped_rows(doc: object) -> list | None:
     """The record list of {"data": [...]}, or None when `doc` is not of that shape."""
     rows = doc.get("data") if isinstance(doc, dict) else None
     return rows if isinstance(rows, list) else None
+
+
+def _record_keys(doc: dict) -> list[str]:
+    """The keys of an object that hold a list of objects (records wrapped under a name other than "data")."""
+    return [key for key, value in doc.items()
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)]
 
 
 def _chunks(path: str, chunk_bytes: int) -> Iterator[tuple[int, memoryview]]:
@@ -159,7 +180,7 @@ def _diagnose(view: memoryview, start: int, path: str, kinds: dict[str, str], er
     chunk = view.tobytes()
     problem = _first_problem(_numbered_records(chunk, start), kinds)
     if problem is None:
-        end = start + chunk.count(b"\n")
+        end = start + chunk.rstrip(b"\n").count(b"\n")
         return InputError(f"lines {start}-{end}: {first_line(err)}", path=path,
                           fix="check that every line is one JSON object with consistent field types")
     return InputError(problem[0], path=path, fix=problem[1])
@@ -193,6 +214,9 @@ def _first_problem(records: Iterable[tuple[str, object]], kinds: dict[str, str])
             got = f"{label}: expected a JSON object, got {_kind(record)}"
             return got, "write one {...} object per record"
         for key, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                return (f"{label}: field '{key}' holds {value}, which is not a JSON number",
+                        "write a finite number, or null for a missing value")
             kind = _kind(value)
             seen = kinds.setdefault(key, kind) if kind else None
             if seen is not None and seen != kind:

@@ -17,8 +17,9 @@ import pyarrow.parquet as pq
 
 from quadiv.errors import InputError, UsageError
 from quadiv.io._csv import csv_fields, iter_csv_tables, read_csv_table
-from quadiv.io._formats import detect_format, existing, first_line, missing_field, no_rows
+from quadiv.io._formats import detect_format, existing, first_line, missing_field, no_rows, reading
 from quadiv.io._jsonl import is_json_lines, iter_jsonl_tables, read_json_document
+from quadiv.io._lines import row_at
 
 ID = "id"
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -31,15 +32,16 @@ def read(path: str | os.PathLike, *, columns: list[str] | None = None, batch_row
     others on disk; JSON Lines drops them chunk by chunk, so memory holds only what was asked for.
     """
     source, fmt = _source(path, batch_rows)
-    if fmt in _DELIMITERS:
-        table = read_csv_table(source, _DELIMITERS[fmt], _wanted(columns, _fields(source, fmt), source))
-    elif fmt == "parquet":
-        table = pq.read_table(source, columns=_wanted(columns, _fields(source, fmt), source))
-    else:
-        tables = list(_projected(_raw_tables(source, fmt), columns, source))
-        if not tables:
-            raise no_rows(source)
-        table = pa.concat_tables(tables, promote_options="permissive")
+    with reading(source):
+        if fmt in _DELIMITERS:
+            table = read_csv_table(source, _DELIMITERS[fmt], _wanted(columns, _fields(source, fmt), source))
+        elif fmt == "parquet":
+            table = _parquet_table(source, _wanted(columns, _fields(source, fmt), source))
+        else:
+            tables = list(_projected(_raw_tables(source, fmt), columns, source))
+            if not tables:
+                raise no_rows(source)
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     pool = _with_id(_select(table, columns, source), 0, source)
     if pool.num_rows == 0:
         raise no_rows(source)
@@ -56,21 +58,23 @@ def iter_batches(path: str | os.PathLike, *, columns: list[str] | None = None,
     new fields); `read` returns the same rows as one table with the types unified.
     """
     source, fmt = _source(path, batch_rows)
-    if fmt in _DELIMITERS:
-        tables = iter_csv_tables(source, _DELIMITERS[fmt], _wanted(columns, _fields(source, fmt), source))
-    elif fmt == "parquet":
-        tables = _parquet_tables(source, _wanted(columns, _fields(source, fmt), source), batch_rows)
-    else:
-        tables = _raw_tables(source, fmt)
+    with reading(source):
+        if fmt in _DELIMITERS:
+            tables = iter_csv_tables(source, _DELIMITERS[fmt], _wanted(columns, _fields(source, fmt), source))
+        elif fmt == "parquet":
+            tables = _parquet_tables(source, _wanted(columns, _fields(source, fmt), source), batch_rows)
+        else:
+            tables = _raw_tables(source, fmt)
     return _pool_batches(_projected(tables, columns, source), source, batch_rows)
 
 
 def _pool_batches(tables: Iterable[pa.Table], source: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Cut tables into batches and give each row its id; no rows at all is an InputError."""
     offset = 0
-    for batch in _rebatch(tables, batch_rows):
-        yield _with_id(pa.Table.from_batches([batch]), offset, source).to_batches()[0]
-        offset += batch.num_rows
+    with reading(source):
+        for batch in _rebatch(tables, batch_rows):
+            yield _with_id(pa.Table.from_batches([batch]), offset, source).to_batches()[0]
+            offset += batch.num_rows
     if offset == 0:
         raise no_rows(source)
 
@@ -121,7 +125,7 @@ def _rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
         held = table if held is None else pa.concat_tables([held, table], promote_options="permissive")
         while held.num_rows >= rows:
             yield _contiguous(held.slice(0, rows))
-            held = held.slice(rows)
+            held = held.slice(rows, held.num_rows - rows)  # no length: a table without columns keeps all rows
     if held is not None and held.num_rows:
         yield _contiguous(held)
 
@@ -143,8 +147,8 @@ def _with_id(table: pa.Table, offset: int, source: str) -> pa.Table:
         raise InputError(f"field 'id' holds {ids.type}, expected text or integers", path=source,
                          fix="convert the ids, or rename the field so that row numbers are used")
     if ids.null_count:
-        row = offset + int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0]) + 1
-        raise InputError(f"row {row}: field 'id' is empty", path=source,
+        row = offset + int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InputError(f"{row_at(source, row)}: field 'id' is empty", path=source,
                          fix="give every row an id, or rename the field so that row numbers are used")
     return table.set_column(table.column_names.index(ID), ID, ids)
 
@@ -155,31 +159,74 @@ def _fields(source: str, fmt: str) -> list[str]:
         return csv_fields(source, _DELIMITERS[fmt])
     try:
         return pq.read_schema(source).names
-    except pa.ArrowException as err:
-        raise InputError(f"not a readable Parquet file ({first_line(err)})", path=source,
-                         fix="check that the file is Parquet and complete") from None
+    except (pa.ArrowException, OSError) as err:
+        raise _bad_parquet(source, err) from None
+
+
+def _parquet_table(source: str, columns: list[str] | None) -> pa.Table:
+    try:
+        return pq.read_table(source, columns=columns)
+    except (pa.ArrowException, OSError) as err:
+        raise _bad_parquet(source, err) from None
 
 
 def _parquet_tables(source: str, columns: list[str] | None, rows: int) -> Iterator[pa.Table]:
-    for batch in pq.ParquetFile(source).iter_batches(batch_size=rows, columns=columns):
-        yield pa.Table.from_batches([batch])
+    try:
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=rows, columns=columns):
+            yield pa.Table.from_batches([batch])
+    except (pa.ArrowException, OSError) as err:
+        raise _bad_parquet(source, err) from None
+
+
+def _bad_parquet(source: str, err: Exception) -> InputError:
+    return InputError(f"not a readable Parquet file ({first_line(err)})", path=source,
+                      fix="check that the file is Parquet and complete")
 
 
 def _hf_tables(source: str) -> Iterator[pa.Table]:
     """Record batches of a `Dataset.save_to_disk` directory, memory-mapped from its Arrow stream files."""
     for shard in _hf_shards(Path(source)):
-        for batch in pa.ipc.open_stream(pa.memory_map(str(shard))):
-            yield pa.Table.from_batches([batch])
+        try:
+            for batch in pa.ipc.open_stream(pa.memory_map(str(shard))):
+                yield pa.Table.from_batches([batch])
+        except (pa.ArrowException, OSError) as err:
+            raise InputError(f"not a readable Arrow stream file ({first_line(err)})", path=str(shard),
+                             fix="save the dataset again with Dataset.save_to_disk") from None
 
 
 def _hf_shards(root: Path) -> list[Path]:
-    """The Arrow files that `state.json` lists, in order."""
+    """The Arrow files that `state.json` lists, in order; a missing or damaged listing is an InputError."""
+    fix = "save the dataset again with Dataset.save_to_disk"
     if (root / "dataset_dict.json").exists():
-        splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
+        splits = _json_key(root / "dataset_dict.json", "splits", fix)
+        if not isinstance(splits, list) or not splits or not all(isinstance(s, str) for s in splits):
+            raise InputError("'splits' is not a list of split names", path=str(root / "dataset_dict.json"), fix=fix)
         raise InputError(f"a saved DatasetDict with splits {', '.join(splits)}", path=str(root),
                          fix=f"pass one split's directory, e.g. {root / splits[0]}")
     state = root / "state.json"
     if not state.exists():
         raise InputError("a directory, but not a saved Hugging Face dataset (no state.json)", path=str(root),
                          fix="pass a data file or a directory written by Dataset.save_to_disk")
-    return [root / entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+    entries = _json_key(state, "_data_files", fix)
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("filename"), str)
+                                                for e in entries):
+        raise InputError("'_data_files' is not a list of {\"filename\": ...} entries", path=str(state), fix=fix)
+    shards = [root / entry["filename"] for entry in entries]
+    for shard in shards:
+        if not shard.is_file():
+            raise InputError(f"lists {shard.name}, which is missing", path=str(state), fix=fix)
+    return shards
+
+
+def _json_key(path: Path, key: str, fix: str) -> object:
+    """The value of `key` in the JSON object in `path`; InputError naming the file and line otherwise."""
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text (byte {err.start})", path=str(path), fix=fix) from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"line {err.lineno}: invalid JSON ({err.msg}, column {err.colno})", path=str(path),
+                         fix=fix) from None
+    if not isinstance(doc, dict) or key not in doc:
+        raise InputError(f"no '{key}' key in a JSON object", path=str(path), fix=fix)
+    return doc[key]

@@ -69,7 +69,7 @@ def _checked_norms(squares: np.ndarray, offset: int) -> np.ndarray:
     """Square roots of row sums of squares; a zero or non-finite one raises InputError."""
     bad = np.flatnonzero(~(squares > 0) | ~np.isfinite(squares))
     if bad.size:
-        raise InputError(f"row {offset + int(bad[0])} has zero or non-finite norm and cannot be "
+        raise InputError(f"row {offset + int(bad[0]) + 1} has zero or non-finite norm and cannot be "
                          "L2-normalised", fix="drop that item or fix its embedding")
     return np.sqrt(squares)
 
