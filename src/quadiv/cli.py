@@ -48,7 +48,7 @@ def main() -> None:
     A bug (any other exception) keeps its traceback.
     """
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="quadiv")
     except QuadivError as err:
         fail(str(err))
     except KeyboardInterrupt:
