@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from quadiv import io
 from quadiv._cli_common import (
     BASE_URL,
     EMB_FIELD,
@@ -224,6 +225,7 @@ def select(
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    io.check_writable(pool.table.schema, output)
     _budget(budget, fraction, len(pool))  # fail before embedding anything
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
@@ -351,6 +353,9 @@ def dedup(
     if removed_path is not None:
         _check_removed(removed_path, input, output)
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    for path in (output, removed_path):
+        if path is not None:
+            io.check_writable(pool.table.schema, path)
     X = None
     if semantic is not None:
         X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)

@@ -30,6 +30,7 @@ FILES = {
     "list.json": "[1, 2, 3]",
     "front_table.csv": "temperature,quality_mean\n0.5,0.2\n1.0,0.1\n",
     "notes.txt": "hello\n",
+    "nested.jsonl": "".join(json.dumps({"text": f"text {i}", "tags": ["a"] * i}) + "\n" for i in range(4)),
 }
 BYTES = {"latin1.jsonl": b'{"text": "caf\xe9"}\n', "truncated.jsonl.gz": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00"}
 
@@ -106,6 +107,8 @@ CASES = {
     "select missing group field": "select pool.jsonl -n 2 -g nope -o out.jsonl",
     "select nan quality": "select nan.csv -n 2 -q q -o out.jsonl",
     "select balanced needs groups": "select pool.jsonl -n 2 --method balanced -o out.jsonl",
+    "select nested rows to csv": "select nested.jsonl -n 2 -o out.csv",
+    "dedup nested rows to tsv": "dedup nested.jsonl -o out.tsv",
     "select report folder missing": "select pool.jsonl -n 2 -o out.jsonl --report nowhere/r.html",
     # front
     "front no input": "front -n 2 -o front.json",

@@ -190,7 +190,7 @@ def _print_front(result: dict, output: Path) -> None:
     title = (f"{len(result['pareto'])} of {len(result['points'])} settings on the front -> {output}; "
              f"hypervolume {fmt(hv['value'])} (reference {', '.join(fmt(v) for v in hv['reference'])}), "
              f"R2 {fmt(r2['value'])}")
-    table = Table(title=title)
+    table = Table()
     params = sorted({k for i in result["pareto"] for k in result["points"][i]["params"]})
     for column in ["#", "method", *params, *(f"{n} ({s})" for n, s in result["objectives"].items()), "knee"]:
         table.add_column(column, justify="left" if column == "method" else "right")
@@ -198,4 +198,6 @@ def _print_front(result: dict, output: Path) -> None:
         point = result["points"][i]
         table.add_row(str(i), point["method"], *(fmt(point["params"].get(p)) for p in params),
                       *(fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
-    console().print(table)
+    out = console()
+    out.print(title, highlight=False)
+    out.print(table)

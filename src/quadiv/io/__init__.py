@@ -20,6 +20,7 @@ and the fix. Writes are atomic (temp file, fsync, ``os.replace``); inputs are on
 
 - :func:`read`, :func:`iter_batches`: a whole pool, or a stream of record batches.
 - :func:`write`, :func:`atomic_write`: by extension; an atomic file handle for any output.
+- :func:`check_writable`: whether rows of a schema can be written to a path, before the work.
 - :func:`render_texts`: a field or a template such as ``"{instruction}\\n\\n{output}"``.
 - :func:`float_column`, :func:`string_column`: quality scores and group labels.
 - :func:`take`: rows by index, in order.
@@ -30,9 +31,9 @@ from quadiv.io._fields import float_column, render_texts, row_label, string_colu
 from quadiv.io._formats import missing_field
 from quadiv.io._lines import row_at
 from quadiv.io._read import iter_batches, read
-from quadiv.io._write import atomic_write, write
+from quadiv.io._write import atomic_write, check_writable, write
 
 __all__ = [
-    "atomic_write", "float_column", "iter_batches", "missing_field", "read", "render_texts", "row_at", "row_label",
-    "string_column", "take", "write",
+    "atomic_write", "check_writable", "float_column", "iter_batches", "missing_field", "read", "render_texts",
+    "row_at", "row_label", "string_column", "take", "write",
 ]

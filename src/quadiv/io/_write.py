@@ -61,10 +61,7 @@ def write(table: pa.Table, path: str | os.PathLike) -> None:
     .jsonl/.ndjson (one object per line), .json (one array), .csv/.tsv (header + rows; no nested
     fields), each optionally .gz, and .parquet. NaN in a float column is written as null in JSON.
     """
-    fmt = detect_format(path, writing=True)
-    writer = _WRITERS[fmt]
-    if fmt in ("csv", "tsv"):
-        _check_flat(table, path)
+    writer = _WRITERS[check_writable(table.schema, path)]
     with atomic_write(path, "wb") as raw:
         if str(path).lower().endswith(".gz"):
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
@@ -124,8 +121,19 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def _check_flat(table: pa.Table, path: str | os.PathLike) -> None:
-    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+def check_writable(schema: pa.Schema, path: str | os.PathLike) -> str:
+    """The format `path` names, checked against the rows' `schema` (CSV/TSV hold no nested fields).
+
+    Commands call it before their work, so that a run never ends in an output it cannot write.
+    """
+    fmt = detect_format(path, writing=True)
+    if fmt in ("csv", "tsv"):
+        _check_flat(schema, path)
+    return fmt
+
+
+def _check_flat(schema: pa.Schema, path: str | os.PathLike) -> None:
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
     if nested:
         raise UsageError(f"{path}: CSV cannot hold the nested field(s) {', '.join(nested)} "
                          "(write .jsonl or .parquet, or drop those fields)")
