@@ -128,10 +128,9 @@ def measure(
     """How diverse and how good a set is, overall and per group."""
     from quadiv.measure import measure as run_measure
     from quadiv.measure._suite import parse_metrics
-
-    names = parse_metrics(metrics)
     from quadiv.report import check_report_paths
 
+    names = parse_metrics(metrics)
     check_report_paths(report, png, (input,))
     pool = load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
     X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
@@ -215,13 +214,11 @@ def select(
     quiet: bool = QUIET,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
-    from quadiv.io import write
     from quadiv.measure import measure as run_measure
+    from quadiv.report import check_report_paths
     from quadiv.select import get_selector
 
     _check_output(output, input)
-    from quadiv.report import check_report_paths
-
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **parse_params(param))
     pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
@@ -234,7 +231,7 @@ def select(
     texts = pool.texts if pool.field is not None else None
     with progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
         result = selector.select(X, budget, quality, tradeoff, groups, seed)
-    write(pool.take(result.indices), str(output))
+    io.write(pool.take(result.indices), str(output))
     names = _select_metrics(X is not None, texts is not None, quality is not None)
     chosen = result.indices
     with progress("measuring the pool and the selection", None, quiet):
@@ -346,7 +343,6 @@ def dedup(
     quiet: bool = QUIET,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
-    from quadiv.io import write
     from quadiv.select import dedup as run_dedup
 
     _check_output(output, input)
@@ -364,10 +360,10 @@ def dedup(
     with progress("removing duplicates", None, quiet):
         result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
                            groups=groups, seed=seed)
-    write(pool.take(result.keep), str(output))
+    io.write(pool.take(result.keep), str(output))
     summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
     if removed_path is not None:
-        write(_removed_rows(pool, result), str(removed_path))
+        io.write(_removed_rows(pool, result), str(removed_path))
         summary["removed_rows"] = str(removed_path)
     if as_json:
         print(json.dumps(summary))
