@@ -260,7 +260,8 @@ class VerbalizedSampling(Strategy):
         if len(rows) < n:
             raise QuadivError(f"verbalized sampling got {len(rows)} of {n} rows after {calls} calls: the model's "
                               "replies held no parseable candidates; raise max_tokens, use a stronger model "
-                              "or a backend with structured_output")
+                              "or a server with structured output (vLLM's; declare it with --capabilities "
+                              "structured_output if its probe was refused)")
         return rows
 
     def _draw(self, cands: list[Candidate], take: int, seed: int) -> list[dict[str, Any]]:
