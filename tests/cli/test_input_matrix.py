@@ -4,53 +4,16 @@ The shapes a new user brings: JSONL (plain and gzipped), JSON arrays and {"data"
 Parquet and a saved Hugging Face dataset; integer ids, text ids or none at all (row numbers are the ids);
 a guessed text column, a named one, or a template over two columns.
 """
-import gzip
 import json
 import sys
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from quadiv import cli, io
 
-ROWS = [{"question": f"question {i % 4}", "answer": f"answer {i} talks about {['cats', 'rain', 'maths'][i % 3]}",
-         "score": round(0.1 * i, 2), "model": "ab"[i % 2]} for i in range(12)]
 FORMATS = ["jsonl", "jsonl.gz", "json", "json-data", "csv", "csv.gz", "tsv", "parquet", "hf"]
 IDS = ["none", "int", "text"]
-
-
-def write_pool(folder: Path, fmt: str, ids: str) -> Path:
-    rows = [dict(r) for r in ROWS]
-    if ids != "none":
-        for i, row in enumerate(rows):
-            row["id"] = 100 + i if ids == "int" else f"row-{i}"
-    if fmt == "hf":
-        from datasets import Dataset
-
-        path = folder / "pool_hf"
-        Dataset.from_list(rows).save_to_disk(str(path))
-        return path
-    path = folder / f"pool.{fmt.replace('json-data', 'json')}"
-    if fmt in ("jsonl", "jsonl.gz"):
-        text = "".join(json.dumps(r) + "\n" for r in rows)
-    elif fmt == "json":
-        text = json.dumps(rows)
-    elif fmt == "json-data":
-        text = json.dumps({"data": rows})
-    elif fmt in ("csv", "csv.gz", "tsv"):
-        sep = "\t" if fmt == "tsv" else ","
-        names = list(rows[0])
-        text = sep.join(names) + "\n" + "".join(sep.join(str(r[n]) for n in names) + "\n" for r in rows)
-    else:
-        pq.write_table(pa.Table.from_pylist(rows), path)
-        return path
-    if fmt.endswith(".gz"):
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return path
 
 
 def invoke(monkeypatch, capsys, *args) -> tuple[int, str, str]:
@@ -67,7 +30,8 @@ def expected_ids(ids: str) -> list:
 
 @pytest.mark.parametrize("ids", IDS)
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_measure_and_select_in_every_shape(monkeypatch, capsys, tmp_path: Path, fmt: str, ids: str) -> None:
+def test_measure_and_select_in_every_shape(monkeypatch, capsys, tmp_path: Path, write_pool, fmt: str,
+                                           ids: str) -> None:
     path = write_pool(tmp_path, fmt, ids)
     before = sorted(p.name for p in tmp_path.iterdir())
     code, out, err = invoke(monkeypatch, capsys, "measure", path, "--field", "{question}\\n\\n{answer}",
@@ -89,7 +53,7 @@ def test_measure_and_select_in_every_shape(monkeypatch, capsys, tmp_path: Path, 
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_front_report_and_dedup_without_ids(monkeypatch, capsys, tmp_path: Path, fmt: str) -> None:
+def test_front_report_and_dedup_without_ids(monkeypatch, capsys, tmp_path: Path, write_pool, fmt: str) -> None:
     path = write_pool(tmp_path, fmt, "none")
     front = tmp_path / "front.json"
     code, _, err = invoke(monkeypatch, capsys, "front", path, "--field", "answer", "-q", "score", "-n", 4,
@@ -108,7 +72,7 @@ def test_front_report_and_dedup_without_ids(monkeypatch, capsys, tmp_path: Path,
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_guessed_text_field_without_ids(monkeypatch, capsys, tmp_path: Path, fmt: str) -> None:
+def test_guessed_text_field_without_ids(monkeypatch, capsys, tmp_path: Path, write_pool, fmt: str) -> None:
     """No --field: the conventional column (here `answer`) is used, and the summary names it."""
     path = write_pool(tmp_path, fmt, "none")
     code, out, err = invoke(monkeypatch, capsys, "measure", path, "--metrics", "vendi,distinct_2", "--json")
