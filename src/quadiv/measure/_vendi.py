@@ -184,6 +184,8 @@ def vendi(X: Any, q: float | str = 1.0, *, normalize: bool = False,
 
     VS_q(X) = exp(H_q(eig(X X^T / n))), computed through the d x d dual when n > d.
     ``normalize=True`` L2-normalises each row first (batch by batch, without copying X).
+    A zero row adds nothing to K here (and is an error with ``normalize=True``); :func:`quadiv.measure`
+    first maps every zero row to one shared point (:func:`quadiv.geometry.unit_rows`), as the selectors do.
     Friedman & Dieng 2023, "The Vendi Score", TMLR, Def. 3.1; Pasarkar & Dieng 2024,
     "Cousins of the Vendi Score", TMLR, Sec. 3.
     """
