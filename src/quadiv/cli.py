@@ -401,7 +401,7 @@ def methods() -> None:
     """List the selection methods and generation strategies with their parameters (--param NAME=VALUE)."""
     import inspect
 
-    from quadiv._params import describe_params
+    from quadiv._params import params_line
     from quadiv.generate import REQUIRED, STRATEGIES
     from quadiv.select import SELECTORS
 
@@ -410,7 +410,7 @@ def methods() -> None:
         cls = SELECTORS[name]
         doc = (inspect.getdoc(cls) or "").splitlines()
         print(f"  {name:18s} {doc[0] if doc else ''}")
-        print(f"  {'':18s} parameters: {describe_params(cls)}")
+        print(f"  {'':18s} parameters: {params_line(cls)}")
     print("\ngeneration strategies (quadiv generate --strategy S --param NAME=VALUE):")
     for name in sorted(STRATEGIES):
         cls = STRATEGIES[name]

@@ -142,7 +142,7 @@ def test_methods_list_parameters_and_a_wrong_one_names_the_valid(monkeypatch, ca
     assert code == 0 and "n_clusters=None, rounds=4, temperature=0.1" in out and "eps=1e-06" in out
     code, _, err = invoke(monkeypatch, capsys, "select", str(pool), "-n", "2", "-o", str(pool.parent / "o.jsonl"),
                           "--method", "dpp", "--param", "foo=1")
-    assert code == 2 and "no parameter foo" in err and "eps" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "no parameter 'foo'" in err and "eps" in err and len(err.strip().splitlines()) == 1
 
 
 def test_derived_metrics_are_accepted_by_name(monkeypatch, capsys, pool: Path, tmp_path: Path) -> None:

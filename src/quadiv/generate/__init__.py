@@ -15,6 +15,7 @@ so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resu
 - :class:`NoveltyFilter`: wraps any strategy; rejects outputs too similar to a pool or earlier outputs.
 """
 # Importing a backend or strategy module registers what it defines.
+from quadiv._params import REQUIRED, Parameter
 from quadiv.generate import (  # noqa: F401
     _aggregate,
     _diverse_beam,
@@ -29,12 +30,10 @@ from quadiv.generate import (  # noqa: F401
 )
 from quadiv.generate._base import (
     BACKENDS,
-    REQUIRED,
     STRATEGIES,
     Backend,
     Completion,
     GenRequest,
-    Parameter,
     Strategy,
     check_capabilities,
     get_backend,

@@ -10,12 +10,11 @@ Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples
 """
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from quadiv._params import Parameter, check_params, describe_params
 from quadiv.errors import QuadivError, UsageError
 
 CAPABILITIES = frozenset({
@@ -67,38 +66,6 @@ class Backend(Protocol):
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]: ...
 
 
-REQUIRED = inspect.Parameter.empty  # the default of a parameter that has none
-_PARAMETERS_HEADING = "Parameters:"
-_PARAMETER_LINE = re.compile(r"^    (\w+): (.*)$")
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One constructor parameter of a strategy: name, default (``REQUIRED`` when none) and meaning."""
-
-    name: str
-    default: Any
-    help: str
-
-
-def _parameter_help(doc: str | None) -> dict[str, str]:
-    """{name: meaning} from a docstring's ``Parameters:`` block (lines ``    name: meaning``)."""
-    lines = inspect.cleandoc(doc or "").splitlines()
-    if _PARAMETERS_HEADING not in lines:
-        return {}
-    found: dict[str, str] = {}
-    for line in lines[lines.index(_PARAMETERS_HEADING) + 1:]:
-        m = _PARAMETER_LINE.match(line)
-        if m:
-            found[m.group(1)] = m.group(2).strip()
-        elif line.startswith("        ") and found:  # a continuation line
-            last = next(reversed(found))
-            found[last] += " " + line.strip()
-        else:
-            break
-    return found
-
-
 class Strategy:
     """Base class of generation strategies: ``requires`` lists the backend capabilities used.
 
@@ -115,28 +82,8 @@ class Strategy:
 
     @classmethod
     def describe(cls) -> list[Parameter]:
-        """The parameters: the constructor's keyword arguments and defaults, with their documented meanings.
-
-        A constructor that takes ``**params`` passes them on to its base class's, whose parameters
-        follow; a meaning comes from the nearest class in the MRO whose docstring documents it.
-        """
-        helps: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            helps.update(_parameter_help(klass.__dict__.get("__doc__")))
-        found: dict[str, Parameter] = {}
-        for klass in cls.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None or klass is object:
-                continue
-            passes_on = False
-            for p in list(inspect.signature(init).parameters.values())[1:]:
-                if p.kind is inspect.Parameter.VAR_KEYWORD:
-                    passes_on = True
-                elif p.kind is not inspect.Parameter.VAR_POSITIONAL:
-                    found.setdefault(p.name, Parameter(p.name, p.default, helps.get(p.name, "")))
-            if not passes_on:
-                break
-        return list(found.values())
+        """The parameters: the constructor's keyword arguments and defaults, with their documented meanings."""
+        return describe_params(cls)
 
     def params(self) -> dict[str, Any]:
         """The strategy's parameters, recorded in every output row."""
@@ -183,11 +130,7 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     """Build the registered strategy ``name`` with its parameters."""
     if name not in STRATEGIES:
         raise UsageError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
-    valid = [p.name for p in STRATEGIES[name].describe()]
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise UsageError(f"strategy '{name}' has no parameter {', '.join(map(repr, unknown))}; its parameters "
-                         f"are: {', '.join(valid)}")
+    check_params("strategy", name, STRATEGIES[name], params)
     try:
         return STRATEGIES[name](**params)
     except TypeError as err:
