@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
+from quadiv.geometry import kmeans
 from quadiv.select._base import select
-from quadiv.select._cluster import _start_weights, allocate, gumbel_order, kmeans, tempered
+from quadiv.select._cluster import _start_weights, allocate, gumbel_order, tempered
 
 
 def blobs(n_per=60, k=4, d=8, seed=0, spread=0.05):

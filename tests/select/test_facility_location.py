@@ -7,7 +7,7 @@ from quadiv.select._base import SELECTORS, get_selector
 from quadiv.select._baselines import TopQuality
 from quadiv.select._facility_location import FacilityLocation, facility_location_objective
 from quadiv.geometry import unit_rows
-from quadiv.select._knn import knn_graph
+from quadiv.geometry import knn_graph
 
 
 def mixture(n: int, d: int, n_clusters: int, spread: float, seed: int) -> np.ndarray:

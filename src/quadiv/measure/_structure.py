@@ -7,13 +7,13 @@ from collections.abc import Callable, Hashable, Sequence
 import numpy as np
 
 from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.geometry import kmeans, kmeans_pp
 from quadiv.measure._arrays import finite_matrix
 
 Metric = Callable[[np.ndarray], float]
 
 _MAX_DEFAULT_K = 100
-_UNIT_NORM_TOL = 1e-3
-_POINTS_PER_CENTROID = 256
+_SEED_ROWS_PER_CENTROID = 256
 
 
 def default_k(n: int) -> int:
@@ -116,39 +116,20 @@ def across_input_diversity(input_ids: Sequence[Hashable] | np.ndarray, metric: M
 
 
 def _kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:
-    """Nearest-centroid label of each row after faiss k-means."""
+    """Nearest-centroid label of each row after faiss k-means from k-means++ seeds."""
     try:
-        import faiss
+        import faiss  # noqa: F401
     except ImportError as err:
         raise MissingDependencyError("faiss-cpu", None, "cluster_entropy k-means") from err
     if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:
         raise UsageError(f"niter must be a positive integer; got {niter!r}")
-    norms = np.linalg.norm(data, axis=1)
-    spherical = bool(np.all(np.abs(norms - 1.0) <= _UNIT_NORM_TOL))
-    km = faiss.Kmeans(data.shape[1], k, niter=int(niter), seed=int(seed), spherical=spherical,
-                      min_points_per_centroid=1, max_points_per_centroid=_POINTS_PER_CENTROID, verbose=False)
-    km.train(data, init_centroids=_kmeanspp_seeds(data, k, np.random.default_rng(seed)))
-    _, labels = km.index.search(data, 1)
-    return labels.ravel().astype(np.int64)
-
-
-def _kmeanspp_seeds(data: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding (Arthur and Vassilvitskii 2007) on at most 256 * k rows drawn with `rng`."""
-    n = data.shape[0]
-    limit = _POINTS_PER_CENTROID * k
+    rng = np.random.default_rng(seed)
+    n, limit = data.shape[0], _SEED_ROWS_PER_CENTROID * k
+    # its own k-means++ sample (rows in data order, all of them when they fit, float64) keeps every
+    # entropy measured before kmeans moved to geometry
     sample = data if n <= limit else data[np.sort(rng.choice(n, limit, replace=False))]
-    sample = sample.astype(np.float64)
-    sq_norms = np.einsum("ij,ij->i", sample, sample)
-    chosen = [int(rng.integers(len(sample)))]
-    closest = np.full(len(sample), np.inf)
-    for _ in range(1, k):
-        last = chosen[-1]
-        dist = np.maximum(sq_norms + sq_norms[last] - 2.0 * (sample @ sample[last]), 0.0)
-        np.minimum(closest, dist, out=closest)
-        total = closest.sum()
-        pick = rng.choice(len(sample), p=closest / total) if total > 0 else rng.integers(len(sample))
-        chosen.append(int(pick))
-    return np.ascontiguousarray(sample[chosen], dtype=np.float32)
+    labels, _ = kmeans(data, k, seed, int(niter), init=kmeans_pp(sample.astype(np.float64), k, rng))
+    return labels
 
 
 def _groups(input_ids: Sequence[Hashable] | np.ndarray) -> dict[Hashable, np.ndarray]:

@@ -12,6 +12,7 @@ methods (`facility-location`, `dpp`, `mmr`, `qvendi`, `k-center`) scale out the 
 on each cluster with its allocated budget (a partition-then-merge approximation) or, for
 facility location, on kNN-graph shards.
 """
+from quadiv.geometry import knn_graph  # public here since before geometry/ existed
 from quadiv.select import (  # noqa: F401  (importing registers each method)
     _balanced,
     _baselines,
@@ -27,7 +28,6 @@ from quadiv.select import (  # noqa: F401  (importing registers each method)
 from quadiv.select._base import SELECTORS, Selection, Selector, get_selector, register, select, unit_quality
 from quadiv.select._dedup import DedupResult, dedup
 from quadiv.select._facility_location import facility_location_objective
-from quadiv.select._knn import knn_graph
 
 __all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "dedup", "facility_location_objective", "get_selector", "knn_graph", "register", "select",
            "unit_quality"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import euclidean_to, farthest_point_greedy
 from quadiv.select._base import Selection, Selector, register, unit_quality
 from quadiv.select._cluster import allocate
 
@@ -19,17 +20,8 @@ def group_greedy(X: np.ndarray, q: np.ndarray, count: int, tradeoff: float, orde
     breaks ties.
     """
     Xg, qg = X[order], q[order]
-    sq = np.einsum("ij,ij->i", Xg, Xg)
-    dist = np.full(len(order), 2.0)
-    taken = np.zeros(len(order), dtype=bool)
-    picks = np.empty(count, dtype=np.int64)
-    for step in range(count):
-        score = np.where(taken, -np.inf, tradeoff * qg + (1.0 - tradeoff) * dist / 2.0)
-        i = int(np.argmax(score))
-        picks[step], taken[i] = i, True
-        if tradeoff < 1:
-            d = np.sqrt(np.maximum(sq + sq[i] - 2.0 * (Xg @ Xg[i]), 0.0))
-            dist = d if step == 0 else np.minimum(dist, d)
+    picks, _, _ = farthest_point_greedy(euclidean_to(Xg), lambda d: tradeoff * qg + (1.0 - tradeoff) * d / 2.0,
+                                        len(order), count)
     return order[picks]
 
 

@@ -4,7 +4,7 @@ A selector is a small class with plain constructor parameters (its method-specif
 method, ``select``. The shared arguments mean the same thing for every method:
 
 - ``X``: (n, d) embeddings, one row per item. :meth:`Selector.select` passes them through
-  :func:`~quadiv.select._knn.unit_rows` before any method sees them: L2-normalised rows (cosine
+  :func:`quadiv.geometry.unit_rows` before any method sees them: L2-normalised rows (cosine
   geometry; float32, float64 stays float64), every zero row (an item the embedder could not embed)
   one shared point.
 - ``budget``: how many items to choose, 1 <= budget <= n.

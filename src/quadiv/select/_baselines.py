@@ -1,6 +1,6 @@
 """Baseline selectors: uniform random, highest quality first, and greedy k-center.
 
-All take unit rows (zero rows as one shared point, see :func:`~quadiv.select._knn.unit_rows`) and quality rescaled by :func:`unit_quality` (q~ in [0, 1]).
+All take unit rows (zero rows as one shared point, see :func:`quadiv.geometry.unit_rows`) and quality rescaled by :func:`unit_quality` (q~ in [0, 1]).
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import farthest_point_greedy
 from quadiv.select._base import Selection, Selector, register, unit_quality
 
 
@@ -68,21 +69,13 @@ class KCenter(Selector):
         q = unit_quality(quality, n)
         rng = np.random.default_rng(seed)
         first = int(np.argmax(quality)) if quality is not None else int(rng.integers(n))
-        indices, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
-        dist = np.full(n, 2.0)
-        chosen = np.zeros(n, dtype=bool)
-        pick = first
-        for step in range(budget):
-            indices[step] = pick
-            gains[step] = (1.0 - tradeoff) * dist[pick] / 2.0 + tradeoff * q[pick]
-            chosen[pick] = True
-            np.minimum(dist, _chord(X, pick), out=dist)
-            score = np.where(chosen, -np.inf, (1.0 - tradeoff) * dist / 2.0 + tradeoff * q)
-            pick = int(np.argmax(score))
+        indices, gains, dist = farthest_point_greedy(
+            lambda j: _chord(X, j), lambda d: (1.0 - tradeoff) * d / 2.0 + tradeoff * q,
+            n, budget, first=first)
         return Selection(indices=indices, objective=float(dist.max()), method=self.name,
                          params={"tradeoff": tradeoff, "first": first}, gains=gains)
 
 
 def _chord(X: np.ndarray, j: int) -> np.ndarray:
-    """||x_i - x_j||_2 = sqrt(2 - 2 x_i . x_j) for unit rows, float64."""
-    return np.sqrt(np.maximum(2.0 - 2.0 * (X @ X[j]).astype(np.float64), 0.0))
+    """||x_i - x_j||_2 = sqrt(2 - 2 x_i . x_j) for unit rows, float64, at most 2 (the sphere's diameter)."""
+    return np.minimum(np.sqrt(np.maximum(2.0 - 2.0 * (X @ X[j]).astype(np.float64), 0.0)), 2.0)

@@ -1,7 +1,7 @@
 """Diversify-and-Conquer cluster selection (kMQ with iterative refinement) and shared cluster helpers.
 
-The helpers here (:func:`kmeans`, :func:`default_n_clusters`, :func:`allocate`, :func:`tempered`,
-:func:`gumbel_order`) are used by the other cluster- and group-based selectors.
+The helpers here (:func:`default_n_clusters`, :func:`allocate`, :func:`tempered`, :func:`gumbel_order`)
+are used by the other cluster- and group-based selectors; k-means is :func:`quadiv.geometry.kmeans`.
 """
 from __future__ import annotations
 
@@ -10,45 +10,8 @@ import math
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import kmeans
 from quadiv.select._base import Selection, Selector, register, unit_quality
-
-
-def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded faiss k-means: (labels in 0..k'-1, centroids (k', d)), spherical when rows are unit-norm.
-
-    Lloyd's algorithm minimising sum_i ||x_i - c_{a(i)}||^2 from k-means++ seeds (Arthur and
-    Vassilvitskii 2007, on a sample of at most 64 k rows); with L2-normalised rows the centroids are
-    re-normalised after each step (spherical k-means, assignment by largest inner product). ``k`` is
-    clipped to [1, n]; clusters left empty are dropped so the labels are contiguous.
-    """
-    import faiss
-
-    X32 = np.ascontiguousarray(X, dtype=np.float32)
-    n, d = X32.shape
-    k = int(min(max(int(k), 1), n))
-    if k == 1:
-        return np.zeros(n, dtype=np.int64), X32.mean(axis=0, keepdims=True)
-    spherical = bool(np.allclose(np.linalg.norm(X32, axis=1), 1.0, atol=1e-3))
-    km = faiss.Kmeans(d, k, niter=niter, seed=int(seed) % (2**31), spherical=spherical,
-                      min_points_per_centroid=1, verbose=False)
-    km.train(X32, init_centroids=kmeans_pp(X32, k, np.random.default_rng(seed)))
-    _, assign = km.index.search(X32, 1)
-    used, labels = np.unique(assign.ravel(), return_inverse=True)
-    return labels.astype(np.int64), np.asarray(km.centroids)[used]
-
-
-def kmeans_pp(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeds: each next seed drawn with probability proportional to D(x)^2 (on <= 64 k rows)."""
-    rows = X[rng.choice(len(X), min(len(X), 64 * k), replace=False)]
-    sq = np.einsum("ij,ij->i", rows, rows)
-    seeds = [int(rng.integers(len(rows)))]
-    d2 = np.maximum(sq + sq[seeds[0]] - 2.0 * rows @ rows[seeds[0]], 0.0)
-    for _ in range(1, k):
-        total = d2.sum()
-        nxt = int(rng.choice(len(rows), p=d2 / total)) if total > 0 else int(rng.integers(len(rows)))
-        seeds.append(nxt)
-        d2 = np.minimum(d2, np.maximum(sq + sq[nxt] - 2.0 * rows @ rows[nxt], 0.0))
-    return np.ascontiguousarray(rows[seeds], dtype=np.float32)
 
 
 def default_n_clusters(n: int, budget: int) -> int:

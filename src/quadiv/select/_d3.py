@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import euclidean_to, farthest_point_greedy
 from quadiv.select._base import Selection, Selector, min_max, register
 
 _FLOOR = 1e-3  # keeps log w finite for the item with the lowest value
@@ -22,20 +23,12 @@ def weighted_kcenter_greedy(X: np.ndarray, log_weight: np.ndarray, budget: int) 
     The first pick is the item of largest weight (d(x, {}) is taken as 1 for all). Returns the picks
     and each pick's score w(x) * d(x, S) at the time it was taken.
     """
-    sq = np.einsum("ij,ij->i", X, X)
-    min_dist = np.ones(len(X))
-    picks = np.empty(budget, dtype=np.int64)
-    gains = np.empty(budget)
-    for step in range(budget):
+    def score(min_dist: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            score = log_weight + np.log(min_dist)
-        if step > 0:
-            score[picks[:step]] = -np.inf
-        i = int(np.argmax(score))
-        picks[step], gains[step] = i, math.exp(min(score[i], 700.0))
-        d = np.sqrt(np.maximum(sq + sq[i] - 2.0 * (X @ X[i]), 0.0))
-        min_dist = d if step == 0 else np.minimum(min_dist, d)
-    return picks, gains
+            return log_weight + np.log(min_dist)
+
+    picks, log_gains, _ = farthest_point_greedy(euclidean_to(X), score, len(X), budget, start=1.0)
+    return picks, np.array([math.exp(min(g, 700.0)) for g in log_gains])
 
 
 @register

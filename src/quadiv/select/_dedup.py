@@ -105,8 +105,7 @@ def _minhash_edges(texts: Sequence[str], alive: np.ndarray, threshold: float, nu
 
 def _semantic_edges(X: np.ndarray, alive: np.ndarray, threshold: float, seed: int, chunk: int = 2048):
     """SemDeDup: k-means on the embeddings, then pairs in the same cluster with cosine > threshold."""
-    from quadiv.select._cluster import kmeans
-    from quadiv.geometry import unit_rows
+    from quadiv.geometry import kmeans, unit_rows
 
     Z = unit_rows(X[alive], empty_axis=False)  # a zero row stays zero: similar to nothing, never removed
     labels, _ = kmeans(Z, max(1, round(math.sqrt(len(alive)))), seed)

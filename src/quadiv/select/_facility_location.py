@@ -49,7 +49,7 @@ products (memory O(n d), time O(n d) per evaluation; with flat similarity spectr
 re-evaluates a large share of the pool per step, which is why "auto" switches to the sparse mode above
 8192 items). The densities come from an exact kNN search (faiss).
 
-Sparse mode (large n): s(i, j) is kept only for j in kNN(i) and j = i (see :mod:`quadiv.select._knn`),
+Sparse mode (large n): s(i, j) is kept only for j in kNN(i) and j = i (see :func:`quadiv.geometry.knn_graph`),
 zero elsewhere, and the densities are read off the same graph. That graph objective f_G is itself a
 (weighted) facility location, a lower bound of f, and greedy maximises it exactly: every gain is kept
 up to date (when c_i rises, only the gains of the k + 1 candidates that can cover i change), so each
@@ -67,8 +67,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.select._base import Selection, Selector, register, unit_quality
-from quadiv.geometry import unit_rows
-from quadiv.select._knn import _search, knn_graph
+from quadiv.geometry import knn_graph, top_inner_products, unit_rows
 
 DENSE_MAX_N = 8192  # "auto" mode: dense (exact) greedy up to this many items, sparse above
 _FIRST_BLOCK, _MAX_BLOCK = 16, 1024  # candidates whose gains dense lazy greedy evaluates in one product
@@ -188,7 +187,7 @@ def _check_weighting(weighting: str, n_density: int) -> None:
 def _density_weights(X: np.ndarray, n_density: int, rows: np.ndarray | None = None) -> np.ndarray:
     """w_i = 1 / rho_i (0 where rho_i = 0) for the given rows of unit X (all by default), exact kNN."""
     ground = np.arange(X.shape[0]) if rows is None else rows
-    sims, nbr = _search(X[ground], X, min(n_density + 1, X.shape[0]))
+    sims, nbr = top_inner_products(X[ground], X, min(n_density + 1, X.shape[0]))
     return _inverse(_neighbour_density(nbr, sims, ground, n_density))
 
 

@@ -6,8 +6,9 @@ import math
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import kmeans
 from quadiv.select._base import Selection, Selector, register, unit_quality
-from quadiv.select._cluster import default_n_clusters, kmeans
+from quadiv.select._cluster import default_n_clusters
 
 
 @register

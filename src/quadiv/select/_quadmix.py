@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from quadiv.errors import UsageError
+from quadiv.geometry import kmeans
 from quadiv.select._base import Selection, Selector, min_max, register
-from quadiv.select._cluster import default_n_clusters, kmeans
+from quadiv.select._cluster import default_n_clusters
 
 PerDomain = float | Mapping
 

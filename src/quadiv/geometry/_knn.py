@@ -62,7 +62,11 @@ def _exact_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _train_centroids(X: np.ndarray, n_lists: int, seed: int) -> np.ndarray:
-    """Unit-norm centroids of spherical k-means (faiss) fitted on a seeded sample of X."""
+    """Unit-norm centroids of spherical k-means (faiss) fitted on a seeded sample of X.
+
+    Not :func:`quadiv.geometry.kmeans`: the IVF lists need only centroids from faiss's own random
+    start on a small sample (k-means++ seeds would cost more and change every IVF graph).
+    """
     import faiss
 
     n, d = X.shape
@@ -82,7 +86,7 @@ def _ivf_knn(X: np.ndarray, k: int, n_probe: int, n_lists: int, seed: int) -> tu
     n = X.shape[0]
     centroids = _train_centroids(X, n_lists, seed)
     probes = np.concatenate(_map_single_threaded(
-        lambda lo: _search(X[lo:lo + _ASSIGN_ROWS], centroids, n_probe)[1], range(0, n, _ASSIGN_ROWS)
+        lambda lo: top_inner_products(X[lo:lo + _ASSIGN_ROWS], centroids, n_probe)[1], range(0, n, _ASSIGN_ROWS)
     ))
     cand_idx = np.full((n, n_probe, k), -1, dtype=np.int32)
     cand_sim = np.full((n, n_probe, k), -np.inf, dtype=np.float32)
@@ -100,7 +104,7 @@ def _ivf_knn(X: np.ndarray, k: int, n_probe: int, n_lists: int, seed: int) -> tu
             return
         queries, slots = np.divmod(pairs, n_probe)
         kk = min(k, members.size)
-        sims, local = _search(X[queries], X[members], kk)
+        sims, local = top_inner_products(X[queries], X[members], kk)
         cand_sim[queries, slots, :kk] = sims
         cand_idx[queries, slots, :kk] = members[local]
 
@@ -108,7 +112,7 @@ def _ivf_knn(X: np.ndarray, k: int, n_probe: int, n_lists: int, seed: int) -> tu
     return _merge_candidates(cand_idx.reshape(n, -1), cand_sim.reshape(n, -1), k)
 
 
-def _search(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_inner_products(queries: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k inner products of each query row among the base rows (faiss, blocked matrix product)."""
     import faiss
 

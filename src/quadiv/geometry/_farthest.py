@@ -1,0 +1,41 @@
+"""Farthest-point greedy: repeatedly take the item whose distance to the picks so far scores best."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def euclidean_to(X: np.ndarray) -> Callable[[int], np.ndarray]:
+    """The function i -> (||x_j - x_i||_2)_j over all rows j of X, via sqrt(|x_j|^2 + |x_i|^2 - 2 x_j . x_i)."""
+    sq = np.einsum("ij,ij->i", X, X)
+    return lambda i: np.sqrt(np.maximum(sq + sq[i] - 2.0 * (X @ X[i]), 0.0))
+
+
+def farthest_point_greedy(distance_to: Callable[[int], np.ndarray], score: Callable[[np.ndarray], np.ndarray],
+                          n: int, budget: int, *, start: float = 2.0, first: int | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``budget`` picks among n items, each the argmax over unpicked j of score(d)_j; returns (picks, scores, d).
+
+    d_j = min_{s in S} dist(j, s) is item j's distance to the picks S so far (``distance_to(s)`` gives
+    dist(., s)), and ``start`` for every item before the first pick; ``first``, when given, is the
+    first pick. With score(d) = d this is Gonzalez's farthest-first traversal (T. F. Gonzalez 1985,
+    "Clustering to minimize the maximum intercluster distance", Theoret. Comput. Sci. 38), the
+    2-approximation of k-center; weighted or quality-augmented scores give its variants. ``scores``
+    holds each pick's score when it was taken, ``d`` the distances to the final picks (so d.max() is
+    the covering radius). Ties go to the lowest index.
+    """
+    d = np.full(n, float(start))
+    taken = np.zeros(n, dtype=bool)
+    picks, scores = np.empty(budget, dtype=np.int64), np.empty(budget)
+    for step in range(budget):
+        s = score(d)
+        if step == 0 and first is not None:
+            i = int(first)
+        else:
+            s = np.where(taken, -np.inf, s)
+            i = int(np.argmax(s))
+        picks[step], scores[step], taken[i] = i, s[i], True
+        to_i = distance_to(i)
+        d = to_i if step == 0 else np.minimum(d, to_i)
+    return picks, scores, d
