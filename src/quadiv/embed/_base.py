@@ -47,6 +47,8 @@ def normalize_rows(X: np.ndarray) -> np.ndarray:
 
     x_i <- x_i / ||x_i||_2, computed in float64 for the norm.
     """
+    # not geometry.unit_rows: in place (embedder output and precomputed blocks are not copied) and
+    # every row divided, so the embeddings and their caches keep their bits
     X = np.asarray(X, dtype=np.float32)
     if not X.flags.writeable:
         X = X.copy()

@@ -10,6 +10,7 @@ import numpy as np
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
 from quadiv.generate._prompting import chat, sub_seed
+from quadiv.geometry import unit_rows
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 Avoid = Sequence[str] | str | os.PathLike | None
@@ -40,11 +41,9 @@ def default_embed(embedder: str) -> EmbedFn:
     return run
 
 
-def unit_rows(X: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero), float64."""
-    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms > 0, norms, 1.0)
+def cosine_rows(X: np.ndarray) -> np.ndarray:
+    """Embeddings as float64 unit rows for cosine similarity (zero rows stay zero): geometry's unit_rows."""
+    return unit_rows(np.atleast_2d(np.asarray(X, dtype=np.float64)), empty_axis=False, keep_float64=True)
 
 
 def describe_avoid(avoid: Avoid, texts: list[str]) -> str | None:
@@ -104,8 +103,8 @@ class NegativePrompting(Strategy):
         if not self._texts or self.k_pool == 0:
             return []
         if self._pool is None:
-            self._pool = unit_rows(self._embed(self._texts))
-        sims = self._pool @ unit_rows(self._embed([prompt]))[0]
+            self._pool = cosine_rows(self._embed(self._texts))
+        sims = self._pool @ cosine_rows(self._embed([prompt]))[0]
         k = min(self.k_pool, len(self._texts))
         top = np.argpartition(-sims, k - 1)[:k]
         return [self._texts[i] for i in top[np.argsort(-sims[top], kind="stable")]]

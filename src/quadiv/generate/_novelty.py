@@ -7,7 +7,7 @@ import numpy as np
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy
-from quadiv.generate._negative import Avoid, EmbedFn, default_embed, describe_avoid, load_texts, unit_rows
+from quadiv.generate._negative import Avoid, EmbedFn, cosine_rows, default_embed, describe_avoid, load_texts
 from quadiv.generate._prompting import sub_seed
 
 _ON_EXHAUSTED = ("keep", "error")
@@ -66,7 +66,7 @@ class NoveltyFilter(Strategy):
             if len(rows) == n:
                 break
             batch = self._inner.run(backend, prompt, n - len(rows), seed if attempt == 0 else sub_seed(seed, attempt))
-            vecs = unit_rows(self._embed([r["text"] for r in batch])) if batch else []
+            vecs = cosine_rows(self._embed([r["text"] for r in batch])) if batch else []
             for row, vec in zip(batch, vecs, strict=True):
                 score = _max_sim(vec, avoid, kept)
                 if score <= self.threshold:
@@ -87,7 +87,7 @@ class NoveltyFilter(Strategy):
 
     def _avoid(self) -> np.ndarray:
         if self._avoid_vecs is None:
-            self._avoid_vecs = unit_rows(self._embed(self._texts)) if self._texts else np.empty((0, 0))
+            self._avoid_vecs = cosine_rows(self._embed(self._texts)) if self._texts else np.empty((0, 0))
         return self._avoid_vecs
 
 

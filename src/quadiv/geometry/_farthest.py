@@ -7,15 +7,16 @@ import numpy as np
 
 
 def euclidean_to(X: np.ndarray) -> Callable[[int], np.ndarray]:
-    """The function i -> (||x_j - x_i||_2)_j over all rows j of X, via sqrt(|x_j|^2 + |x_i|^2 - 2 x_j . x_i)."""
+    """The function i -> (||x_j - x_i||_2)_j over the rows j of X: sqrt(|x_j|^2 + |x_i|^2 - 2 x_j . x_i)."""
     sq = np.einsum("ij,ij->i", X, X)
     return lambda i: np.sqrt(np.maximum(sq + sq[i] - 2.0 * (X @ X[i]), 0.0))
 
 
-def farthest_point_greedy(distance_to: Callable[[int], np.ndarray], score: Callable[[np.ndarray], np.ndarray],
-                          n: int, budget: int, *, start: float = 2.0, first: int | None = None
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``budget`` picks among n items, each the argmax over unpicked j of score(d)_j; returns (picks, scores, d).
+def farthest_point_greedy(
+    distance_to: Callable[[int], np.ndarray], score: Callable[[np.ndarray], np.ndarray], n: int, budget: int,
+    *, start: float = 2.0, first: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``budget`` picks among n items, each the unpicked argmax of score(d); returns (picks, scores, d).
 
     d_j = min_{s in S} dist(j, s) is item j's distance to the picks S so far (``distance_to(s)`` gives
     dist(., s)), and ``start`` for every item before the first pick; ``first``, when given, is the

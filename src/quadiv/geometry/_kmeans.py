@@ -13,7 +13,8 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
     Lloyd's algorithm minimising sum_i ||x_i - c_{a(i)}||^2 from k-means++ seeds (Arthur and
     Vassilvitskii 2007) drawn with ``seed`` on a random sample of at most 64 k rows, or from the
     given ``init`` centroids (k, d). With L2-normalised rows (within 1e-3) the centroids are
-    re-normalised after each step (spherical k-means, assignment by largest inner product). ``k`` is clipped to [1, n]; clusters left empty are dropped so the labels are contiguous.
+    re-normalised after each step (spherical k-means, assignment by largest inner product).
+    ``k`` is clipped to [1, n]; clusters left empty are dropped so the labels are contiguous.
     """
     import faiss
 

@@ -86,7 +86,8 @@ def _ivf_knn(X: np.ndarray, k: int, n_probe: int, n_lists: int, seed: int) -> tu
     n = X.shape[0]
     centroids = _train_centroids(X, n_lists, seed)
     probes = np.concatenate(_map_single_threaded(
-        lambda lo: top_inner_products(X[lo:lo + _ASSIGN_ROWS], centroids, n_probe)[1], range(0, n, _ASSIGN_ROWS)
+        lambda lo: top_inner_products(X[lo:lo + _ASSIGN_ROWS], centroids, n_probe)[1],
+        range(0, n, _ASSIGN_ROWS),
     ))
     cand_idx = np.full((n, n_probe, k), -1, dtype=np.int32)
     cand_sim = np.full((n, n_probe, k), -np.inf, dtype=np.float32)

@@ -61,6 +61,8 @@ def _batches(A: np.ndarray, batch_size: int, normalize: bool,
 
 def _normalize_rows(B: np.ndarray, offset: int) -> np.ndarray:
     """Return B with unit-L2 rows (a new array); zero or non-finite rows raise InputError."""
+    # not geometry.unit_rows: one batch at a time (a memmap is never copied whole), in the batch's
+    # dtype, and a zero row is an error here (vendi(normalize=True) has no shared empty point)
     norms = _checked_norms(np.einsum("ij,ij->i", B, B), offset)
     return B / norms[:, None]
 

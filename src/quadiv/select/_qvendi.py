@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import entr
 
 from quadiv.errors import UsageError
-from quadiv.measure._vendi import vendi
+from quadiv.measure import vendi
 from quadiv.select._base import Selection, Selector, register, unit_quality
 from quadiv.select._dpp import Residuals, as_float
 
