@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from quadiv._cli_common import (
+from quadiv._pool import pool_quality
+from quadiv.cli._common import (
     BASE_URL,
     EMB_FIELD,
     EMBEDDER,
@@ -18,12 +19,12 @@ from quadiv._cli_common import (
     QUALITY_MISSING,
     QUIET,
     SEED,
+    check_output,
     console,
     finite,
     fmt,
     load_embeddings_for,
     load_pool,
-    pool_quality,
     progress,
 )
 from quadiv.errors import UsageError
@@ -66,10 +67,12 @@ def front_command(
 ) -> None:
     """The quality-diversity trade-off front: Pareto points, hypervolume, R2 and knee, as JSON."""
     from quadiv.front import parse_objectives
-
-    source = _check_paths(input, from_table, output)
     from quadiv.report import check_report_paths
 
+    if (input is None) == (from_table is None):
+        raise UsageError("give either INPUT (a pool to sweep) or --from TABLE (finished results), not both")
+    source = input if input is not None else from_table
+    check_output(output, (source,))
     check_report_paths(report, None, (source, output))
     objectives = parse_objectives(objectives)
     ref = _floats(reference, "--reference") if reference is not None else None
@@ -97,18 +100,6 @@ def front_command(
         _print_front(result, output)
 
 
-def _check_paths(input: Path | None, from_table: Path | None, output: Path) -> Path:
-    """Exactly one source; OUT's folder exists and OUT is not the source. Returns the source."""
-    if (input is None) == (from_table is None):
-        raise UsageError("give either INPUT (a pool to sweep) or --from TABLE (finished results), not both")
-    source = input if input is not None else from_table
-    if not output.parent.exists():
-        raise UsageError(f"the folder of {output} does not exist: create it or choose another --output")
-    if output.exists() and source.exists() and output.resolve() == source.resolve():
-        raise UsageError(f"--output {output} is the input file: quadiv never overwrites its input")
-    return source
-
-
 def _floats(text: str, option: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
@@ -128,7 +119,7 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
            embedding: tuple, seed: int, quiet: bool) -> tuple[dict, tuple]:
     """Check every argument, load and embed the pool, run the sweep; also returns (pool, X, quality, groups)."""
     from quadiv.front import DEFAULT_METHODS, front, parse_budgets, parse_grid
-    from quadiv.measure._suite import parse_metrics
+    from quadiv.measure import parse_metrics
     from quadiv.select import get_selector
 
     if budget is None:
@@ -157,20 +148,15 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
 
 
 def _knee_rows(result: dict, pool, X, quality, groups, seed: int) -> dict:
-    """The report's panels for the knee point's selection: quality before/after, groups, map, sample rows."""
-    from quadiv.report import group_rows, map_rows, sample_rows
+    """The report's panels for the knee point's selection (:func:`quadiv.report.selection_rows`)."""
+    from quadiv.report import selection_rows
     from quadiv.select import select
 
     knee = result["points"][result["knee"]]
     params = knee["params"]
     chosen = select(X, int(params["budget"]), method=knee["method"], quality=quality,
                     tradeoff=float(params["tradeoff"]), groups=groups, seed=seed).indices
-    rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(pool.table, chosen, seed=seed)}
-    if quality is not None:
-        rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
-        if groups is not None:
-            rows["groups"] = group_rows(groups, quality, chosen)
-    return rows
+    return selection_rows(pool.table, X, chosen, quality, groups, seed=seed)
 
 
 def _write(result: dict, output: Path) -> None:
