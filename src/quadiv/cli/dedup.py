@@ -7,22 +7,7 @@ from pathlib import Path
 import typer
 
 from quadiv import io
-from quadiv.cli._common import (
-    BASE_URL,
-    EMB_FIELD,
-    EMBEDDER,
-    EMBEDDINGS,
-    FIELD,
-    JSON,
-    QUALITY,
-    QUIET,
-    SEED,
-    check_output,
-    console,
-    load_embeddings_for,
-    load_pool,
-    progress,
-)
+from quadiv.cli import _common
 
 
 def dedup_command(
@@ -34,35 +19,35 @@ def dedup_command(
         None, "--semantic", help="Also drop semantic duplicates (SemDeDup): cosine threshold, e.g. 0.95."),
     removed_path: Path | None = typer.Option(
         None, "--removed", help="Also write the removed rows, with columns duplicate_of (id of the kept row) and stage."),
-    field: str | None = FIELD,
+    field: str | None = _common.FIELD,
     group_field: str | None = typer.Option(
         None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
-    quality_field: str | None = QUALITY,
-    embedder: str = EMBEDDER,
-    embeddings: Path | None = EMBEDDINGS,
-    embedding_field: str | None = EMB_FIELD,
-    base_url: str | None = BASE_URL,
-    seed: int = SEED,
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    quality_field: str | None = _common.QUALITY,
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
     from quadiv.select import dedup as run_dedup
 
-    check_output(output, (input,))
+    _common.check_output(output, (input,))
     if removed_path is not None:
-        check_output(removed_path, (input,), "--removed",
+        _common.check_output(removed_path, (input,), "--removed",
                      [(output, "the --output file: give the removed rows a file of their own")])
-    pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
     for path in (output, removed_path):
         if path is not None:
             io.check_writable(pool.table.schema, path)
     X = None
     if semantic is not None:
-        X, _ = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+        X, _ = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     quality = pool.floats(quality_field) if quality_field else None
     groups = pool.labels(group_field) if group_field else None
-    with progress("removing duplicates", None, quiet):
+    with _common.progress("removing duplicates", None, quiet):
         result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
                            groups=groups, seed=seed)
     io.write(pool.take(result.keep), str(output))
@@ -75,7 +60,7 @@ def dedup_command(
     else:
         removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())
         also = f"; removed rows -> {removed_path}" if removed_path is not None else ""
-        console().print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed}){also}",
+        _common.console().print(f"kept {summary['kept']} of {summary['n']} rows -> {output} (removed: {removed}){also}",
                         highlight=False)
 
 

@@ -7,26 +7,7 @@ from pathlib import Path
 import typer
 
 from quadiv._pool import pool_quality
-from quadiv.cli._common import (
-    BASE_URL,
-    EMB_FIELD,
-    EMBEDDER,
-    EMBEDDINGS,
-    FIELD,
-    GROUP,
-    JSON,
-    QUALITY,
-    QUALITY_MISSING,
-    QUIET,
-    SEED,
-    check_output,
-    console,
-    finite,
-    fmt,
-    load_embeddings_for,
-    load_pool,
-    progress,
-)
+from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
@@ -53,17 +34,17 @@ def front_command(
     budget_evals: int | None = typer.Option(
         None, "--budget-evals", help="Evaluate only K settings per method, chosen by a quadratic surrogate (MAP)."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the front."),
-    field: str | None = FIELD,
-    group_field: str | None = GROUP,
-    quality_field: str | None = QUALITY,
-    quality_missing: str = QUALITY_MISSING,
-    embedder: str = EMBEDDER,
-    embeddings: Path | None = EMBEDDINGS,
-    embedding_field: str | None = EMB_FIELD,
-    base_url: str | None = BASE_URL,
-    seed: int = SEED,
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    field: str | None = _common.FIELD,
+    group_field: str | None = _common.GROUP,
+    quality_field: str | None = _common.QUALITY,
+    quality_missing: str = _common.QUALITY_MISSING,
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """The quality-diversity trade-off front: Pareto points, hypervolume, R2 and knee, as JSON."""
     from quadiv.front import parse_objectives
@@ -72,7 +53,7 @@ def front_command(
     if (input is None) == (from_table is None):
         raise UsageError("give either INPUT (a pool to sweep) or --from TABLE (finished results), not both")
     source = input if input is not None else from_table
-    check_output(output, (source,))
+    _common.check_output(output, (source,))
     check_report_paths(report, None, (source, output))
     objectives = parse_objectives(objectives)
     ref = _floats(reference, "--reference") if reference is not None else None
@@ -87,7 +68,7 @@ def front_command(
                               (field, group_field, quality_field, quality_missing),
                               (embedder, embeddings, embedding_field, base_url), seed, quiet)
     result["input"] = str(source)
-    result = finite(result)
+    result = _common.finite(result)
     _write(result, output)
     if report is not None:
         from quadiv.report import build_report, say_written
@@ -134,13 +115,13 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
     field, group_field, quality_field, quality_missing = fields
     embedder, embeddings, embedding_field, base_url = embedding
-    pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
-    X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,))
+    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     total = len(names) * (budget_evals or grid.size * len(budgets))
-    with progress("sweeping", total, quiet) as advance:
+    with _common.progress("sweeping", total, quiet) as advance:
         result = front(X, budgets, methods=names, tradeoffs=grid, objectives=objectives, quality=quality,
                        texts=texts, groups=groups, metrics=metric_names, reference=reference,
                        budget_evals=budget_evals, seed=seed, progress=advance)
@@ -174,16 +155,17 @@ def _print_front(result: dict, output: Path) -> None:
     names = list(result["objectives"])
     hv, r2 = result["hypervolume"], result["r2"]
     title = (f"{len(result['pareto'])} of {len(result['points'])} settings on the front -> {output}; "
-             f"hypervolume {fmt(hv['value'])} (reference {', '.join(fmt(v) for v in hv['reference'])}), "
-             f"R2 {fmt(r2['value'])}")
+             f"hypervolume {_common.fmt(hv['value'])} "
+             f"(reference {', '.join(_common.fmt(v) for v in hv['reference'])}), "
+             f"R2 {_common.fmt(r2['value'])}")
     table = Table()
     params = sorted({k for i in result["pareto"] for k in result["points"][i]["params"]})
     for column in ["#", "method", *params, *(f"{n} ({s})" for n, s in result["objectives"].items()), "knee"]:
         table.add_column(column, justify="left" if column == "method" else "right")
     for i in result["pareto"]:
         point = result["points"][i]
-        table.add_row(str(i), point["method"], *(fmt(point["params"].get(p)) for p in params),
-                      *(fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
-    out = console()
+        table.add_row(str(i), point["method"], *(_common.fmt(point["params"].get(p)) for p in params),
+                      *(_common.fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
+    out = _common.console()
     out.print(title, highlight=False)
     out.print(table)

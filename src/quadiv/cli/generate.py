@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from quadiv.cli._common import JSON, QUIET, SEED, check_output, console, finite, fmt, parse_params, progress
+from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
@@ -19,7 +19,7 @@ def generate_command(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1."),
     strategy: str = typer.Option("sampling", "--strategy", "-s", help="Generation strategy (sampling, ...)."),
     n: int = typer.Option(1, "--n", "-n", help="Samples per prompt."),
-    seed: int = SEED,
+    seed: int = _common.SEED,
     concurrency: int = typer.Option(
         8, "--concurrency", "-c", help="Prompts (and HTTP requests) in flight at once. A server that seeds one "
         "global generator (transformers serve) repeats a run only at --concurrency 1."),
@@ -38,13 +38,13 @@ def generate_command(
     avoid: Path | None = typer.Option(
         None, "--avoid", help="Existing pool (any format) whose texts outputs should differ from (with --novelty)."),
     avoid_field: str = typer.Option("output", "--avoid-field", help="Text column of --avoid."),
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """Generate n outputs per prompt with a strategy and a backend; a stopped run resumes with --resume."""
     from quadiv.generate import get_strategy, load_prompts, make_backend, run_generation
 
-    params = parse_params(param)
+    params = _common.parse_params(param)
     _check_generate_output(output, [prompts, avoid, params.get("avoid")])
     chosen = get_strategy(strategy, **params)
     if novelty is not None:
@@ -55,10 +55,11 @@ def generate_command(
         raise UsageError("--avoid needs --novelty T (or pass it to the negative strategy: --param avoid=FILE)")
     items = load_prompts(prompts, field)
     declared = None if capabilities is None else [c.strip() for c in capabilities.split(",") if c.strip()]
-    model_backend = make_backend(backend, model, parse_params(backend_option, "--backend-option"), base_url=base_url,
-                                 concurrency=concurrency, timeout=timeout, capabilities=declared)
+    options = _common.parse_params(backend_option, "--backend-option")
+    model_backend = make_backend(backend, model, options, base_url=base_url, concurrency=concurrency, timeout=timeout,
+                                 capabilities=declared)
     try:
-        with progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
+        with _common.progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
             result = run_generation(items, chosen, model_backend, output, n=n, seed=seed, concurrency=concurrency,
                                     resume=resume, progress=advance)
     finally:
@@ -72,7 +73,7 @@ def generate_command(
     if measure:
         report["metrics"] = measure_output(output)
     if as_json:
-        print(json.dumps(finite(report), default=str))
+        print(json.dumps(_common.finite(report), default=str))
     else:
         _print(report)
 
@@ -83,7 +84,7 @@ def _check_generate_output(output: Path, inputs: list[Any]) -> None:
 
     paths = [Path(i) for i in inputs if isinstance(i, (str, Path))]
     overwrite = "quadiv never overwrites its input; choose another --output"
-    check_output(output, others=[(given, f"the input file {given}: {overwrite}") for given in paths])
+    _common.check_output(output, others=[(given, f"the input file {given}: {overwrite}") for given in paths])
     if output.name.endswith(".journal"):
         raise UsageError(f"--output {output} names a journal (.journal): choose another output file")
     for given in paths:
@@ -118,5 +119,5 @@ def _print(report: dict) -> None:
              "seconds": report["seconds"], "rows / s": rate, **{k.replace("_", " "): v for k, v in usage.items()},
              **report.get("metrics", {})}
     for name, value in lines.items():
-        table.add_row(name, fmt(value))
-    console().print(table)
+        table.add_row(name, _common.fmt(value))
+    _common.console().print(table)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from quadiv.cli._common import PNG
+from quadiv.cli import _common
 
 
 def report_command(
     result: Path = typer.Argument(..., help="A JSON result of `front`, `select --json` or `measure --json`."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the HTML page."),
-    png: Path | None = PNG,
+    png: Path | None = _common.PNG,
 ) -> None:
     """Turn a saved JSON result into one self-contained HTML page (and PNG figures)."""
     from quadiv.report import report_file, say_written

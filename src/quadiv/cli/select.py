@@ -8,30 +8,7 @@ import typer
 
 from quadiv import io
 from quadiv._pool import pool_quality
-from quadiv.cli._common import (
-    BASE_URL,
-    EMB_FIELD,
-    EMBEDDER,
-    EMBEDDINGS,
-    FIELD,
-    GROUP,
-    JSON,
-    PNG,
-    QUALITY,
-    QUALITY_MISSING,
-    QUIET,
-    REPORT,
-    SEED,
-    check_output,
-    console,
-    finite,
-    fmt,
-    load_embeddings_for,
-    load_pool,
-    parse_params,
-    png_dir,
-    progress,
-)
+from quadiv.cli import _common
 
 
 def select_command(
@@ -42,41 +19,41 @@ def select_command(
     method: str = typer.Option("facility-location", "--method", help="Selection method (see `quadiv methods`)."),
     tradeoff: float = typer.Option(0.5, "--tradeoff", "-t", help="0 = diversity only, 1 = quality only."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter NAME=VALUE (repeatable)."),
-    field: str | None = FIELD,
-    group_field: str | None = GROUP,
-    quality_field: str | None = QUALITY,
-    quality_missing: str = QUALITY_MISSING,
-    embedder: str = EMBEDDER,
-    embeddings: Path | None = EMBEDDINGS,
-    embedding_field: str | None = EMB_FIELD,
-    base_url: str | None = BASE_URL,
-    report_path: Path | None = REPORT,
-    png: Path | None = PNG,
-    seed: int = SEED,
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    field: str | None = _common.FIELD,
+    group_field: str | None = _common.GROUP,
+    quality_field: str | None = _common.QUALITY,
+    quality_missing: str = _common.QUALITY_MISSING,
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    report_path: Path | None = _common.REPORT,
+    png: Path | None = _common.PNG,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
     from quadiv.measure import selection_metrics
     from quadiv.report import check_report_paths
     from quadiv.select import budget_from, get_selector
 
-    check_output(output, (input,))
+    _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
-    selector = get_selector(method, **parse_params(param))
-    pool = load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    selector = get_selector(method, **_common.parse_params(param))
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
-    X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None
-    with progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
+    with _common.progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
         result = selector.select(X, budget, quality, tradeoff, groups, seed)
     io.write(pool.take(result.indices), str(output))
     chosen = result.indices
-    with progress("measuring the pool and the selection", None, quiet):
+    with _common.progress("measuring the pool and the selection", None, quiet):
         metrics = selection_metrics(X, chosen, texts, quality, seed=seed)
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
                "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
@@ -89,9 +66,10 @@ def select_command(
         from quadiv.report import build_report, say_written, selection_rows
 
         rows = selection_rows(pool.table, X, chosen, quality, groups, seed=seed)
-        say_written(build_report(summary, str(report_path), kind="select", rows=rows, png_dir=png_dir(png)))
+        say_written(build_report(summary, str(report_path), kind="select", rows=rows,
+                                 png_dir=_common.png_dir(png)))
     if as_json:
-        print(json.dumps(finite(summary)))
+        print(json.dumps(_common.finite(summary)))
     else:
         _print_select(summary)
 
@@ -103,8 +81,8 @@ def _print_select(report: dict) -> None:
     for column in ("metric", "before", "after"):
         table.add_column(column, justify="right" if column != "metric" else "left")
     for name, value in report["metrics"]["before"].items():
-        table.add_row(name, fmt(value), fmt(report["metrics"]["after"][name]))
-    out = console()
+        table.add_row(name, _common.fmt(value), _common.fmt(report["metrics"]["after"][name]))
+    out = _common.console()
     out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
               f"(objective {report['objective']:.4g}; field {report['field']}, embedder {report['embedder']})",
               highlight=False)
