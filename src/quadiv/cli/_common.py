@@ -39,11 +39,12 @@ def fail(message: str, code: int = 2) -> None:
 def check_output(path: Path, inputs: Iterable[object] = (), option: str = "--output",
                  others: Iterable[tuple[Path, str]] = ()) -> None:
     """Before any work: the folder of ``path`` (given as ``option``) exists, and ``path`` is none of the
-    command's ``inputs`` (paths; other values are skipped) nor of its ``others``, (path, what it is) pairs."""
+    command's existing ``inputs`` (paths; other values are skipped: a missing input is the reader's error)
+    nor of its ``others``, (path, what it is) pairs."""
     if not path.parent.is_dir():
         raise UsageError(f"the folder of {path} does not exist: create it or choose another {option}")
     named = [(Path(given), "the input file: quadiv never overwrites its input")
-             for given in inputs if isinstance(given, (str, Path))]
+             for given in inputs if isinstance(given, (str, Path)) and Path(given).exists()]
     for given, what in (*named, *others):
         if path.resolve() == Path(given).resolve():
             raise UsageError(f"{option} {path} is {what}")
