@@ -114,7 +114,7 @@ def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *
     """Read the columns the command needs (the reader adds `id` when the file has one), or every column
     with ``whole_rows`` for commands that write rows back out in the input's schema; a named column that
     the file lacks is an error either way."""
-    from quadiv._pool import read
+    from quadiv import read
 
     wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
     pool = read(str(input), field, columns=sorted(wanted) if field is not None and not whole_rows else None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from quadiv._pool import pool_quality
+from quadiv import pool_quality
 from quadiv.cli import _common
 
 

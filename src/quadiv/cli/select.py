@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from quadiv import io
-from quadiv._pool import pool_quality
+from quadiv import io, pool_quality
 from quadiv.cli import _common
 
 
