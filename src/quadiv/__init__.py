@@ -8,12 +8,12 @@
 
 Heavy backends (torch, transformers, sentence-transformers, faiss) load only when used.
 """
-from quadiv._pool import Pool, read
+from quadiv._pool import Pool, pool_quality, read
 from quadiv.embed import embed, get_embedder
 from quadiv.io import write
 from quadiv.measure import measure, qvendi, vendi
 from quadiv.select import Selection, dedup, select
 
 __version__ = "0.1.0"
-__all__ = ["Pool", "Selection", "dedup", "embed", "get_embedder", "measure", "qvendi", "read", "select", "vendi",
+__all__ = ["Pool", "Selection", "dedup", "embed", "get_embedder", "measure", "pool_quality", "qvendi", "read", "select", "vendi",
            "write"]

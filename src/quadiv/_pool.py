@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from quadiv import io
-from quadiv.errors import InputError
+from quadiv.errors import InputError, UsageError
 
 TEXT_FIELD_GUESSES = ("text", "output", "response", "completion", "generation", "content", "solution", "answer")
 
@@ -63,3 +63,30 @@ def guess_field(table: pa.Table, path: str) -> str | None:
         if name in table.column_names:
             return name
     return None
+
+
+QUALITY_MISSING = ("error", "drop", "min")
+
+
+def pool_quality(pool: Pool, X: np.ndarray | None, quality_field: str | None,
+                 missing: str = "error") -> tuple[Pool, np.ndarray | None, np.ndarray | None]:
+    """(pool, X, quality) with quality as float64 under a policy for missing or NaN values.
+
+    ``missing`` is ``"error"`` (a missing value is an InputError naming its row), ``"drop"`` (the rows
+    without a score leave the pool and X) or ``"min"`` (they get the worst known score). Without a
+    ``quality_field`` the pool and X come back unchanged, with quality None.
+    """
+    if missing not in QUALITY_MISSING:
+        raise UsageError(f"--quality-missing must be error, drop or min, got '{missing}'")
+    if quality_field is None:
+        return pool, X, None
+    if missing == "error":
+        return pool, X, pool.floats(quality_field)
+    quality = pool.floats(quality_field, allow_nan=True)
+    known = ~np.isnan(quality)
+    if not known.any():
+        raise UsageError(f"{pool.path}: every '{quality_field}' value is missing; nothing to score")
+    if missing == "min":
+        return pool, X, np.where(known, quality, quality[known].min())
+    keep = np.flatnonzero(known)
+    return Pool(pool.take(keep), pool.path, pool.field), np.asarray(X[keep]), quality[keep]

@@ -90,7 +90,7 @@ def test_keyboard_interrupt_inside_a_command_exits_130(monkeypatch, capsys, pool
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "load_pool", interrupted)
+    monkeypatch.setattr(cli._common, "load_pool", interrupted)
     extra = ["-n", "2", "-o", str(pool.parent / "out.jsonl")] if command == "select" else []
     code, _, err = invoke(monkeypatch, capsys, command, str(pool), *extra)
     assert code == 130 and "interrupted" in err and "Traceback" not in err
@@ -101,7 +101,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys, pool: Path) -> None:
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "load_pool", broken)
+    monkeypatch.setattr(cli._common, "load_pool", broken)
     monkeypatch.setattr(sys, "argv", ["quadiv", "measure", str(pool)])
     with pytest.raises(ZeroDivisionError):
         cli.main()

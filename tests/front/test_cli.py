@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import quadiv.report
 from quadiv import io
+from quadiv.cli.front import front_command
 from quadiv.errors import UsageError
-from quadiv.front._cli import front_command
 
 app = typer.Typer()
 app.command("front")(front_command)

@@ -16,15 +16,15 @@ import typer
 from conftest import sample_words
 from typer.testing import CliRunner
 
+from quadiv.cli.generate import generate_command
 from quadiv.errors import UsageError
 from quadiv.generate import BACKENDS, journal_path
-from quadiv.generate._cli import generate_command
 from quadiv.generate._runner import prompt_seed
 
-# What cli.py will do: register the command on the real app and run its main (errors -> one line, exit 2).
+# What quadiv.cli does: register the command on the real app and run its main (errors -> one line, exit 2).
 SCRIPT = """
 from quadiv import cli
-from quadiv.generate._cli import generate_command
+from quadiv.cli.generate import generate_command
 cli.app.command("generate")(generate_command)
 cli.main()
 """

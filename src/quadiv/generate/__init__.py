@@ -42,6 +42,7 @@ from quadiv.generate._base import (
     register_strategy,
 )
 from quadiv.generate._journal import Journal, journal_path
+from quadiv.generate._make_backend import make_backend
 from quadiv.generate._novelty import NoveltyFilter
 from quadiv.generate._openai import BackendRequestError, OpenAIBackend
 from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
@@ -51,6 +52,6 @@ from quadiv.generate._sampling import Sampling
 __all__ = [
     "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
     "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages",
-    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
+    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend", "register_backend",
     "register_strategy", "run_generation",
 ]

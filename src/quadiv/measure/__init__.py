@@ -14,8 +14,9 @@ from quadiv.measure._groups import (
 from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
 from quadiv.measure._measure import measure
 from quadiv.measure._reference import prdc
+from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
-from quadiv.measure._suite import KNOWN_METRICS, default_metrics
+from quadiv.measure._suite import KNOWN_METRICS, default_metrics, parse_metrics
 from quadiv.measure._vendi import (
     mean_pairwise_distance,
     qvendi,
@@ -29,6 +30,6 @@ from quadiv.measure._vendi import (
 __all__ = [
     "KNOWN_METRICS", "across_input_diversity", "add_intervals", "bootstrap_ci", "cluster_entropy", "compression_ratio", "default_metrics",
     "distinct_n", "ead", "gini", "group_counts", "group_quality", "harmony", "harmony_across_models", "mean_pairwise_distance",
-    "measure", "ngram_diversity", "per_input_diversity", "prdc", "quality_stats", "qvendi", "self_bleu",
+    "measure", "ngram_diversity", "parse_metrics", "per_input_diversity", "prdc", "quality_stats", "qvendi", "selection_metrics", "self_bleu",
     "tokenize", "vendi", "vendi_from_spectrum", "vendi_kernel", "vendi_samples", "vendi_spectrum",
 ]

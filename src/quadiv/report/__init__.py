@@ -8,6 +8,7 @@
 - :func:`project_2d`, :func:`map_rows`: a PCA map of embeddings for the page's map panel.
 - :func:`group_rows`: per-group mean quality before and after a selection, for the bars panel.
 - :func:`sample_rows`: a few chosen and rejected rows, for the sample tables.
+- :func:`selection_rows`: every panel of one selection (map, samples, quality before/after, groups).
 - :func:`script_json`: JSON that is inert inside a ``<script>`` element.
 """
 from quadiv.report._build import build_report
@@ -15,7 +16,7 @@ from quadiv.report._data import detect_kind, missing_panels
 from quadiv.report._escape import script_json
 from quadiv.report._file import check_report_paths, report_file, say_written
 from quadiv.report._project import map_rows, project_2d
-from quadiv.report._rows import group_rows, sample_rows
+from quadiv.report._rows import group_rows, sample_rows, selection_rows
 
 __all__ = ["build_report", "check_report_paths", "detect_kind", "group_rows", "map_rows", "missing_panels",
-           "project_2d", "report_file", "sample_rows", "say_written", "script_json"]
+           "project_2d", "report_file", "sample_rows", "say_written", "script_json", "selection_rows"]

@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from quadiv.errors import UsageError
 from quadiv.measure import group_quality
+from quadiv.report._project import map_rows
 
 
 def group_rows(
@@ -55,6 +56,18 @@ def sample_rows(table: pa.Table, chosen: Sequence[int] | np.ndarray, k: int = 20
     rejected = np.sort(np.random.default_rng(seed).choice(rest, size=min(k, rest.size), replace=False))
     return {"chosen_rows": table.take(pa.array(idx[:k])).to_pylist(),
             "rejected_rows": table.take(pa.array(rejected)).to_pylist()}
+
+
+def selection_rows(table: pa.Table, X: np.ndarray, chosen: Sequence[int] | np.ndarray,
+                   quality: np.ndarray | None = None, groups: np.ndarray | None = None, *, seed: int = 0) -> dict:
+    """The report's ``rows`` of one selection: the map, chosen and rejected rows, and with ``quality``
+    its distribution before and after (and per group with ``groups``)."""
+    rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(table, chosen, seed=seed)}
+    if quality is not None:
+        rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
+        if groups is not None:
+            rows["groups"] = group_rows(groups, quality, chosen)
+    return rows
 
 
 def _indices(chosen: Sequence[int] | np.ndarray, n: int) -> np.ndarray:

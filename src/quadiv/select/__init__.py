@@ -25,9 +25,18 @@ from quadiv.select import (  # noqa: F401  (importing registers each method)
     _quadmix,
     _qvendi,
 )
-from quadiv.select._base import SELECTORS, Selection, Selector, get_selector, register, select, unit_quality
+from quadiv.select._base import (
+    SELECTORS,
+    Selection,
+    Selector,
+    budget_from,
+    get_selector,
+    register,
+    select,
+    unit_quality,
+)
 from quadiv.select._dedup import DedupResult, dedup
 from quadiv.select._facility_location import facility_location_objective
 
-__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "dedup", "facility_location_objective", "get_selector", "knn_graph", "register", "select",
+__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph", "register", "select",
            "unit_quality"]

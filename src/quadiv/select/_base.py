@@ -85,6 +85,21 @@ def check_budget(budget: int, n: int) -> None:
         raise UsageError(f"budget {budget} is larger than the pool ({n} items): ask for at most {n}")
 
 
+def budget_from(budget: int | None = None, fraction: float | None = None, *, n: int) -> int:
+    """The number of items to choose out of ``n``: ``budget`` itself, or ``round(fraction * n)`` (at least 1).
+
+    Exactly one of ``budget`` and ``fraction`` is given; ``budget`` must lie in [1, n], ``fraction`` in (0, 1].
+    """
+    if (budget is None) == (fraction is None):
+        raise UsageError("give exactly one of --budget N or --fraction F")
+    if fraction is not None:
+        if not 0 < fraction <= 1:
+            raise UsageError(f"--fraction must lie in (0, 1], got {fraction}")
+        return max(1, round(fraction * n))
+    check_budget(budget, n)
+    return budget
+
+
 def unit_quality(quality: np.ndarray | None, n: int) -> np.ndarray:
     """Quality as a mid-rank percentile in [0, 1], float64 (all ones when None or constant).
 

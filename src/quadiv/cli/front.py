@@ -6,26 +6,8 @@ from pathlib import Path
 
 import typer
 
-from quadiv._cli_common import (
-    BASE_URL,
-    EMB_FIELD,
-    EMBEDDER,
-    EMBEDDINGS,
-    FIELD,
-    GROUP,
-    JSON,
-    QUALITY,
-    QUALITY_MISSING,
-    QUIET,
-    SEED,
-    console,
-    finite,
-    fmt,
-    load_embeddings_for,
-    load_pool,
-    pool_quality,
-    progress,
-)
+from quadiv import pool_quality
+from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
@@ -52,24 +34,26 @@ def front_command(
     budget_evals: int | None = typer.Option(
         None, "--budget-evals", help="Evaluate only K settings per method, chosen by a quadratic surrogate (MAP)."),
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the front."),
-    field: str | None = FIELD,
-    group_field: str | None = GROUP,
-    quality_field: str | None = QUALITY,
-    quality_missing: str = QUALITY_MISSING,
-    embedder: str = EMBEDDER,
-    embeddings: Path | None = EMBEDDINGS,
-    embedding_field: str | None = EMB_FIELD,
-    base_url: str | None = BASE_URL,
-    seed: int = SEED,
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    field: str | None = _common.FIELD,
+    group_field: str | None = _common.GROUP,
+    quality_field: str | None = _common.QUALITY,
+    quality_missing: str = _common.QUALITY_MISSING,
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """The quality-diversity trade-off front: Pareto points, hypervolume, R2 and knee, as JSON."""
     from quadiv.front import parse_objectives
-
-    source = _check_paths(input, from_table, output)
     from quadiv.report import check_report_paths
 
+    if (input is None) == (from_table is None):
+        raise UsageError("give either INPUT (a pool to sweep) or --from TABLE (finished results), not both")
+    source = input if input is not None else from_table
+    _common.check_output(output, (source,))
     check_report_paths(report, None, (source, output))
     objectives = parse_objectives(objectives)
     ref = _floats(reference, "--reference") if reference is not None else None
@@ -84,7 +68,7 @@ def front_command(
                               (field, group_field, quality_field, quality_missing),
                               (embedder, embeddings, embedding_field, base_url), seed, quiet)
     result["input"] = str(source)
-    result = finite(result)
+    result = _common.finite(result)
     _write(result, output)
     if report is not None:
         from quadiv.report import build_report, say_written
@@ -95,18 +79,6 @@ def front_command(
         print(json.dumps(result))
     else:
         _print_front(result, output)
-
-
-def _check_paths(input: Path | None, from_table: Path | None, output: Path) -> Path:
-    """Exactly one source; OUT's folder exists and OUT is not the source. Returns the source."""
-    if (input is None) == (from_table is None):
-        raise UsageError("give either INPUT (a pool to sweep) or --from TABLE (finished results), not both")
-    source = input if input is not None else from_table
-    if not output.parent.exists():
-        raise UsageError(f"the folder of {output} does not exist: create it or choose another --output")
-    if output.exists() and source.exists() and output.resolve() == source.resolve():
-        raise UsageError(f"--output {output} is the input file: quadiv never overwrites its input")
-    return source
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -128,7 +100,7 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
            embedding: tuple, seed: int, quiet: bool) -> tuple[dict, tuple]:
     """Check every argument, load and embed the pool, run the sweep; also returns (pool, X, quality, groups)."""
     from quadiv.front import DEFAULT_METHODS, front, parse_budgets, parse_grid
-    from quadiv.measure._suite import parse_metrics
+    from quadiv.measure import parse_metrics
     from quadiv.select import get_selector
 
     if budget is None:
@@ -143,13 +115,13 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
     field, group_field, quality_field, quality_missing = fields
     embedder, embeddings, embedding_field, base_url = embedding
-    pool = load_pool(input, field, group_field, quality_field, (embedding_field,))
-    X, label = load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,))
+    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
     pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     total = len(names) * (budget_evals or grid.size * len(budgets))
-    with progress("sweeping", total, quiet) as advance:
+    with _common.progress("sweeping", total, quiet) as advance:
         result = front(X, budgets, methods=names, tradeoffs=grid, objectives=objectives, quality=quality,
                        texts=texts, groups=groups, metrics=metric_names, reference=reference,
                        budget_evals=budget_evals, seed=seed, progress=advance)
@@ -157,20 +129,15 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
 
 
 def _knee_rows(result: dict, pool, X, quality, groups, seed: int) -> dict:
-    """The report's panels for the knee point's selection: quality before/after, groups, map, sample rows."""
-    from quadiv.report import group_rows, map_rows, sample_rows
+    """The report's panels for the knee point's selection (:func:`quadiv.report.selection_rows`)."""
+    from quadiv.report import selection_rows
     from quadiv.select import select
 
     knee = result["points"][result["knee"]]
     params = knee["params"]
     chosen = select(X, int(params["budget"]), method=knee["method"], quality=quality,
                     tradeoff=float(params["tradeoff"]), groups=groups, seed=seed).indices
-    rows = {"map": map_rows(X, chosen, groups, seed=seed), **sample_rows(pool.table, chosen, seed=seed)}
-    if quality is not None:
-        rows["quality_before"], rows["quality_after"] = quality.tolist(), quality[chosen].tolist()
-        if groups is not None:
-            rows["groups"] = group_rows(groups, quality, chosen)
-    return rows
+    return selection_rows(pool.table, X, chosen, quality, groups, seed=seed)
 
 
 def _write(result: dict, output: Path) -> None:
@@ -188,16 +155,17 @@ def _print_front(result: dict, output: Path) -> None:
     names = list(result["objectives"])
     hv, r2 = result["hypervolume"], result["r2"]
     title = (f"{len(result['pareto'])} of {len(result['points'])} settings on the front -> {output}; "
-             f"hypervolume {fmt(hv['value'])} (reference {', '.join(fmt(v) for v in hv['reference'])}), "
-             f"R2 {fmt(r2['value'])}")
+             f"hypervolume {_common.fmt(hv['value'])} "
+             f"(reference {', '.join(_common.fmt(v) for v in hv['reference'])}), "
+             f"R2 {_common.fmt(r2['value'])}")
     table = Table()
     params = sorted({k for i in result["pareto"] for k in result["points"][i]["params"]})
     for column in ["#", "method", *params, *(f"{n} ({s})" for n, s in result["objectives"].items()), "knee"]:
         table.add_column(column, justify="left" if column == "method" else "right")
     for i in result["pareto"]:
         point = result["points"][i]
-        table.add_row(str(i), point["method"], *(fmt(point["params"].get(p)) for p in params),
-                      *(fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
-    out = console()
+        table.add_row(str(i), point["method"], *(_common.fmt(point["params"].get(p)) for p in params),
+                      *(_common.fmt(point["metrics"][n]) for n in names), "*" if i == result["knee"] else "")
+    out = _common.console()
     out.print(title, highlight=False)
     out.print(table)

@@ -1,14 +1,13 @@
 """`quadiv generate`: run a generation strategy over a prompt file into a JSONL, resumably."""
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from quadiv._cli_common import JSON, QUIET, SEED, console, finite, fmt, parse_params, progress
+from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
@@ -20,7 +19,7 @@ def generate_command(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1."),
     strategy: str = typer.Option("sampling", "--strategy", "-s", help="Generation strategy (sampling, ...)."),
     n: int = typer.Option(1, "--n", "-n", help="Samples per prompt."),
-    seed: int = SEED,
+    seed: int = _common.SEED,
     concurrency: int = typer.Option(
         8, "--concurrency", "-c", help="Prompts (and HTTP requests) in flight at once. A server that seeds one "
         "global generator (transformers serve) repeats a run only at --concurrency 1."),
@@ -39,14 +38,14 @@ def generate_command(
     avoid: Path | None = typer.Option(
         None, "--avoid", help="Existing pool (any format) whose texts outputs should differ from (with --novelty)."),
     avoid_field: str = typer.Option("output", "--avoid-field", help="Text column of --avoid."),
-    as_json: bool = JSON,
-    quiet: bool = QUIET,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
 ) -> None:
     """Generate n outputs per prompt with a strategy and a backend; a stopped run resumes with --resume."""
-    from quadiv.generate import get_strategy, load_prompts, run_generation
+    from quadiv.generate import get_strategy, load_prompts, make_backend, run_generation
 
-    params = parse_params(param)
-    _check_output(output, [prompts, avoid, params.get("avoid")])
+    params = _common.parse_params(param)
+    _check_generate_output(output, [prompts, avoid, params.get("avoid")])
     chosen = get_strategy(strategy, **params)
     if novelty is not None:
         from quadiv.generate import NoveltyFilter
@@ -56,10 +55,11 @@ def generate_command(
         raise UsageError("--avoid needs --novelty T (or pass it to the negative strategy: --param avoid=FILE)")
     items = load_prompts(prompts, field)
     declared = None if capabilities is None else [c.strip() for c in capabilities.split(",") if c.strip()]
-    model_backend = _backend(backend, model, parse_params(backend_option, "--backend-option"), base_url=base_url,
-                             concurrency=concurrency, timeout=timeout, capabilities=declared)
+    options = _common.parse_params(backend_option, "--backend-option")
+    model_backend = make_backend(backend, model, options, base_url=base_url, concurrency=concurrency, timeout=timeout,
+                                 capabilities=declared)
     try:
-        with progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
+        with _common.progress(f"generating ({strategy})", len(items) * n, quiet) as advance:
             result = run_generation(items, chosen, model_backend, output, n=n, seed=seed, concurrency=concurrency,
                                     resume=resume, progress=advance)
     finally:
@@ -73,53 +73,24 @@ def generate_command(
     if measure:
         report["metrics"] = measure_output(output)
     if as_json:
-        print(json.dumps(finite(report), default=str))
+        print(json.dumps(_common.finite(report), default=str))
     else:
         _print(report)
 
 
-def _check_output(output: Path, inputs: list[Any]) -> None:
+def _check_generate_output(output: Path, inputs: list[Any]) -> None:
     """Before any work: OUT's folder exists, and neither OUT nor its journal is an input or a journal."""
     from quadiv.generate import journal_path
 
-    if not output.parent.is_dir():
-        raise UsageError(f"the folder of {output} does not exist: create it or choose another --output")
+    paths = [Path(i) for i in inputs if isinstance(i, (str, Path))]
+    overwrite = "quadiv never overwrites its input; choose another --output"
+    _common.check_output(output, others=[(given, f"the input file {given}: {overwrite}") for given in paths])
     if output.name.endswith(".journal"):
         raise UsageError(f"--output {output} names a journal (.journal): choose another output file")
-    for given in (Path(i) for i in inputs if isinstance(i, (str, Path))):
-        if given.resolve() == output.resolve():
-            raise UsageError(f"--output {output} is the input file {given}: quadiv never overwrites its input; "
-                             "choose another --output")
+    for given in paths:
         if given.resolve() == journal_path(output).resolve():
             raise UsageError(f"the input {given} is where the journal of --output {output} goes: quadiv never "
                              "overwrites its input; choose another --output")
-
-
-def _backend(name: str, model: str, chosen: dict[str, Any], **options: Any):
-    """The backend from its factory's options: ``options`` it takes, plus the --backend-option ``chosen``.
-
-    --base-url for a backend that takes none is an error; a chosen name the factory lacks goes into
-    its ``engine_kwargs`` when it has them (vllm), else is an error listing the valid names.
-    """
-    from quadiv.generate import BACKENDS, get_backend
-
-    if name not in BACKENDS:
-        return get_backend(name, model)  # raises the unknown-backend error
-    accepted = inspect.signature(BACKENDS[name]).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        for option in ("base_url", "capabilities"):
-            if options[option] is not None and option not in accepted:
-                raise UsageError(f"--{option.replace('_', '-')} is for --backend openai; backend '{name}' runs "
-                                 "the model itself")
-        options = {k: v for k, v in options.items() if k in accepted}
-        unknown = {k: v for k, v in chosen.items() if k not in accepted or k == "model"}
-        if unknown and "engine_kwargs" in accepted:
-            chosen = {**{k: v for k, v in chosen.items() if k not in unknown}, "engine_kwargs": unknown}
-        elif unknown:
-            valid = ", ".join(k for k in accepted if k != "model")
-            raise UsageError(f"backend '{name}' has no option {', '.join(map(repr, sorted(unknown)))}; its options "
-                             f"are: {valid}")
-    return get_backend(name, model, **{**{k: v for k, v in options.items() if v is not None}, **chosen})
 
 
 def measure_output(output: Path) -> dict[str, float]:
@@ -148,5 +119,5 @@ def _print(report: dict) -> None:
              "seconds": report["seconds"], "rows / s": rate, **{k.replace("_", " "): v for k, v in usage.items()},
              **report.get("metrics", {})}
     for name, value in lines.items():
-        table.add_row(name, fmt(value))
-    console().print(table)
+        table.add_row(name, _common.fmt(value))
+    _common.console().print(table)

@@ -1,4 +1,4 @@
-"""Pieces shared by the command-line commands: common options, progress, loading, output."""
+"""Pieces shared by the commands: common options, output-path checks, progress, loading, output."""
 from __future__ import annotations
 
 import contextlib
@@ -6,11 +6,10 @@ import json
 import math
 import string
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from quadiv.errors import UsageError
@@ -35,6 +34,20 @@ PNG = typer.Option(None, "--png", help="Also write PNG figures into this folder.
 def fail(message: str, code: int = 2) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def check_output(path: Path, inputs: Iterable[object] = (), option: str = "--output",
+                 others: Iterable[tuple[Path, str]] = ()) -> None:
+    """Before any work: the folder of ``path`` (given as ``option``) exists, and ``path`` is none of the
+    command's existing ``inputs`` (paths; other values are skipped: a missing input is the reader's error)
+    nor of its ``others``, (path, what it is) pairs."""
+    if not path.parent.is_dir():
+        raise UsageError(f"the folder of {path} does not exist: create it or choose another {option}")
+    named = [(Path(given), "the input file: quadiv never overwrites its input")
+             for given in inputs if isinstance(given, (str, Path)) and Path(given).exists()]
+    for given, what in (*named, *others):
+        if path.resolve() == Path(given).resolve():
+            raise UsageError(f"{option} {path} is {what}")
 
 
 @contextlib.contextmanager
@@ -101,7 +114,7 @@ def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *
     """Read the columns the command needs (the reader adds `id` when the file has one), or every column
     with ``whole_rows`` for commands that write rows back out in the input's schema; a named column that
     the file lacks is an error either way."""
-    from quadiv._pool import read
+    from quadiv import read
 
     wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
     pool = read(str(input), field, columns=sorted(wanted) if field is not None and not whole_rows else None)
@@ -111,6 +124,11 @@ def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *
 
         raise missing_field(missing[0], pool.table.column_names, str(input))
     return pool
+
+
+def png_dir(png: Path | None) -> str | None:
+    """The --png folder as the report functions take it."""
+    return None if png is None else str(png)
 
 
 def finite(obj):
@@ -149,23 +167,3 @@ def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name.replace("-", "_")] = value
     return params
-
-
-def pool_quality(pool, X, quality_field: str | None, missing: str):
-    """(pool, X, quality): quality as float64; missing values are an error, drop their rows, or get the min."""
-    from quadiv._pool import Pool
-
-    if missing not in ("error", "drop", "min"):
-        raise UsageError(f"--quality-missing must be error, drop or min, got '{missing}'")
-    if quality_field is None:
-        return pool, X, None
-    if missing == "error":
-        return pool, X, pool.floats(quality_field)
-    quality = pool.floats(quality_field, allow_nan=True)
-    known = ~np.isnan(quality)
-    if not known.any():
-        raise UsageError(f"{pool.path}: every '{quality_field}' value is missing; nothing to score")
-    if missing == "min":
-        return pool, X, np.where(known, quality, quality[known].min())
-    keep = np.flatnonzero(known)
-    return Pool(pool.take(keep), pool.path, pool.field), np.asarray(X[keep]), quality[keep]

@@ -1,0 +1,101 @@
+"""`quadiv measure`: how diverse and how good a set is, overall and per group."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from quadiv import pool_quality
+from quadiv.cli import _common
+
+
+def measure_command(
+    input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
+    field: str | None = _common.FIELD,
+    group_field: str | None = _common.GROUP,
+    quality_field: str | None = _common.QUALITY,
+    quality_missing: str = _common.QUALITY_MISSING,
+    input_field: str | None = typer.Option(
+        None, "--input-field", help="Column naming the input (prompt) of each output: per-input diversity."),
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    metrics: str | None = typer.Option(None, "--metrics", help="Comma-separated metric names (see the README's table)."),
+    reference: Path | None = typer.Option(
+        None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
+    k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
+    bootstrap: int = typer.Option(
+        0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group "
+        "(each resample recomputes the metrics: name a few with --metrics)."),
+    report: Path | None = _common.REPORT,
+    png: Path | None = _common.PNG,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
+) -> None:
+    """How diverse and how good a set is, overall and per group."""
+    from quadiv.measure import measure as run_measure
+    from quadiv.measure import parse_metrics
+    from quadiv.report import check_report_paths
+
+    names = parse_metrics(metrics)
+    check_report_paths(report, png, (input,))
+    pool = _common.load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
+    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    texts = pool.texts if pool.field is not None else None
+    groups = pool.labels(group_field) if group_field else None
+    input_ids = pool.labels(input_field) if input_field else None
+    ref_X = None
+    if reference is not None:
+        ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding_field,))
+        ref_X, _ = _common.load_embeddings_for(ref_pool, embedder, None, embedding_field, base_url, quiet)
+    with _common.progress("measuring", None, quiet) as advance:
+        result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
+                             k=k, seed=seed, progress=advance)
+    if bootstrap:
+        from quadiv.measure import add_intervals
+
+        with _common.progress("bootstrap", bootstrap * (1 + len(result["groups"])), quiet) as advance:
+            add_intervals(result, X, texts, quality, groups, n_resamples=bootstrap, metrics=names, seed=seed,
+                          progress=advance)
+    result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
+    if report is not None:
+        from quadiv.report import build_report, group_rows, map_rows, say_written
+
+        rows = {"quality_before": quality.tolist()} if quality is not None else {}
+        if groups is not None and quality is not None:
+            rows["groups"] = group_rows(groups, quality)
+        rows["map"] = map_rows(X, labels=groups, seed=seed)
+        say_written(build_report(result, str(report), kind="measure", rows=rows, png_dir=_common.png_dir(png)))
+    if as_json:
+        print(json.dumps(_common.finite(result)))
+    else:
+        _print_measure(result, str(input))
+
+
+def _print_measure(result: dict, source: str) -> None:
+    """Metrics as rows; the whole set and then each group as columns."""
+    from rich.table import Table
+
+    groups = result["groups"]
+    title = f"{source}: {result['n']} items, field {result['field']}, embedder {result['embedder']}"
+    if result.get("worst_group"):
+        title += f", worst group {result['worst_group']}"
+    table = Table()
+    table.add_column("metric", no_wrap=True)
+    table.add_column(f"all\nn={result['n']}", justify="right")
+    for label in groups:
+        table.add_column(f"{label}\nn={groups[label]['n']}", justify="right", overflow="fold", min_width=9)
+    ci = result.get("ci")
+    for name, value in result["metrics"].items():
+        table.add_row(name, _common.fmt(value), *(_common.fmt(groups[g].get(name)) for g in groups))
+        if ci is not None and name in ci["all"]:
+            cells = [ci["all"][name], *(ci["groups"][g][name] for g in groups)]
+            table.add_row(f"  {ci['confidence']:.0%} CI",
+                          *(f"[{_common.fmt(lo)}, {_common.fmt(hi)}]" for lo, hi in cells))
+    out = _common.console()
+    out.print(title, highlight=False)
+    out.print(table)

@@ -1,0 +1,95 @@
+"""`quadiv select`: choose a subset that is both good and diverse."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from quadiv import io, pool_quality
+from quadiv.cli import _common
+
+
+def select_command(
+    input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the chosen rows (format by extension)."),
+    budget: int | None = typer.Option(None, "--budget", "-n", help="How many rows to choose."),
+    fraction: float | None = typer.Option(None, "--fraction", help="Or which share of the rows, in (0, 1]."),
+    method: str = typer.Option("facility-location", "--method", help="Selection method (see `quadiv methods`)."),
+    tradeoff: float = typer.Option(0.5, "--tradeoff", "-t", help="0 = diversity only, 1 = quality only."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter NAME=VALUE (repeatable)."),
+    field: str | None = _common.FIELD,
+    group_field: str | None = _common.GROUP,
+    quality_field: str | None = _common.QUALITY,
+    quality_missing: str = _common.QUALITY_MISSING,
+    embedder: str = _common.EMBEDDER,
+    embeddings: Path | None = _common.EMBEDDINGS,
+    embedding_field: str | None = _common.EMB_FIELD,
+    base_url: str | None = _common.BASE_URL,
+    report_path: Path | None = _common.REPORT,
+    png: Path | None = _common.PNG,
+    seed: int = _common.SEED,
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
+) -> None:
+    """Choose a subset that is both good and diverse; write its rows in selection order."""
+    from quadiv.measure import selection_metrics
+    from quadiv.report import check_report_paths
+    from quadiv.select import budget_from, get_selector
+
+    _common.check_output(output, (input,))
+    check_report_paths(report_path, png, (input, output))
+    selector = get_selector(method, **_common.parse_params(param))
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    io.check_writable(pool.table.schema, output)
+    budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
+    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    budget = budget_from(budget, fraction, n=len(pool))
+    groups = pool.labels(group_field) if group_field else None
+    texts = pool.texts if pool.field is not None else None
+    with _common.progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
+        result = selector.select(X, budget, quality, tradeoff, groups, seed)
+    io.write(pool.take(result.indices), str(output))
+    chosen = result.indices
+    with _common.progress("measuring the pool and the selection", None, quiet):
+        metrics = selection_metrics(X, chosen, texts, quality, seed=seed)
+    summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
+               "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
+               "metrics": metrics}
+    if groups is not None:
+        from quadiv.measure import group_counts
+
+        summary["groups"] = group_counts(groups, chosen)
+    if report_path is not None:
+        from quadiv.report import build_report, say_written, selection_rows
+
+        rows = selection_rows(pool.table, X, chosen, quality, groups, seed=seed)
+        say_written(build_report(summary, str(report_path), kind="select", rows=rows,
+                                 png_dir=_common.png_dir(png)))
+    if as_json:
+        print(json.dumps(_common.finite(summary)))
+    else:
+        _print_select(summary)
+
+
+def _print_select(report: dict) -> None:
+    from rich.table import Table
+
+    table = Table()
+    for column in ("metric", "before", "after"):
+        table.add_column(column, justify="right" if column != "metric" else "left")
+    for name, value in report["metrics"]["before"].items():
+        table.add_row(name, _common.fmt(value), _common.fmt(report["metrics"]["after"][name]))
+    out = _common.console()
+    out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
+              f"(objective {report['objective']:.4g}; field {report['field']}, embedder {report['embedder']})",
+              highlight=False)
+    out.print(table)
+    if "groups" in report:
+        counts = Table()
+        for column in ("group", "before", "after"):
+            counts.add_column(column, justify="right" if column != "group" else "left")
+        for label, count in report["groups"].items():
+            counts.add_row(label, str(count["before"]), str(count["after"]))
+        out.print(counts)
