@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from quadiv._params import Parameter, check_params, describe_params
-from quadiv.errors import QuadivError, UsageError
+from quadiv.errors import UsageError
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring", "step_decoder",
@@ -49,10 +49,6 @@ class Completion:
     token_logprobs: list[float] | None = None
     top_logprobs: list[dict[str, float]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-class GenerationCancelled(QuadivError):
-    """A backend call ended early, or never started, because the backend's ``cancel()`` was called."""
 
 
 @runtime_checkable

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenerationCancelled, GenRequest, register_backend
+from quadiv.errors import GenerationCancelled, MissingDependencyError, UsageError
+from quadiv.generate._base import Completion, GenRequest, register_backend
 
 CAPABILITIES = frozenset({"chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs",
                           "prompt_scoring", "top_k", "min_p"})
