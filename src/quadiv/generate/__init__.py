@@ -54,7 +54,8 @@ from quadiv.generate._sampling import Sampling
 
 __all__ = [
     "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest",
-    "GenerationCancelled", "GenerationError", "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages",
-    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
+    "GenerationCancelled", "GenerationError", "GenerationResult", "Journal", "NoveltyFilter",
+    "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages", "check_capabilities",
+    "get_backend", "get_strategy", "journal_path", "load_prompts", "register_backend",
     "register_strategy", "run_generation",
 ]
