@@ -20,3 +20,18 @@ def test_every_missing_dependency_hint_names_a_declared_extra() -> None:
             assert package.strip().strip('"') in core, package
         elif extra.startswith('"'):
             assert extra.strip('"') in extras, (package, extra)
+
+
+def test_every_require_names_a_declared_extra_or_a_core_package() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = set(project["optional-dependencies"])
+    core = {re.split(r"[<>=!~ ]", dep)[0] for dep in project["dependencies"]}
+    calls = []
+    call = re.compile(r'\brequire\(\s*"([^"]+)",\s*("[^"]*"|None),([^)]*)\)')
+    for path in (ROOT / "src" / "quadiv").rglob("*.py"):
+        for module, extra, rest in call.findall(path.read_text()):
+            package = re.search(r'package="([^"]+)"', rest)
+            calls.append((package.group(1) if package else module.split(".")[0], extra))
+    assert len(calls) >= 8
+    for package, extra in calls:
+        assert extra.strip('"') in extras if extra != "None" else package in core, (package, extra)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from quadiv.errors import UsageError
+from quadiv.errors import ParameterError
 
 REQUIRED = inspect.Parameter.empty  # the default of a parameter that has none
 _HEADING = "Parameters:"
@@ -58,11 +58,11 @@ def params_line(cls: type) -> str:
 
 
 def check_params(kind: str, name: str, cls: type, given: dict[str, Any]) -> None:
-    """UsageError naming the parameters of ``kind`` ``name`` that ``cls`` lacks, and the valid ones."""
+    """ParameterError naming the parameters of ``kind`` ``name`` that ``cls`` lacks, and the valid ones."""
     valid = [p.name for p in describe_params(cls)]
     unknown = sorted(set(given) - set(valid))
     if unknown:
-        raise UsageError(f"{kind} '{name}' has no parameter {', '.join(map(repr, unknown))}; its parameters "
+        raise ParameterError(f"{kind} '{name}' has no parameter {', '.join(map(repr, unknown))}; its parameters "
                          f"are: {', '.join(valid) or 'none'} (see `quadiv methods`)")
 
 

@@ -150,7 +150,7 @@ def free_port() -> int:
 @pytest.mark.parametrize("url", [f"http://127.0.0.1:{free_port()}/v1", "http://nonexistent.invalid/v1"])
 def test_a_refused_connection_or_unknown_host_fails_after_one_quick_retry(url, monkeypatch):
     waits = []
-    monkeypatch.setattr(importlib.import_module("quadiv.embed._openai").time, "sleep", waits.append)
+    monkeypatch.setattr(importlib.import_module("quadiv._http").time, "sleep", waits.append)
     emb = OpenAIEmbedder("m", base_url=url, api_key=KEY, max_retries=5, backoff=30.0)
     with pytest.raises(EmbeddingRequestError) as err:
         emb.encode(["a"])
@@ -164,7 +164,7 @@ def test_without_base_url_the_error_names_the_public_endpoint_and_the_missing_ke
     for name in ("OPENAI_API_KEY", "QUADIV_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("quadiv._http.DEFAULT_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
-    monkeypatch.setattr(importlib.import_module("quadiv.embed._openai").time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(importlib.import_module("quadiv._http").time, "sleep", lambda seconds: None)
     with pytest.raises(EmbeddingRequestError) as err:
         get_embedder("openai:text-embedding-3-small").encode(["a"])
     message = str(err.value)

@@ -9,7 +9,7 @@ pytest.importorskip("transformers")
 from tiny_lm import WORDS, build_tiny_lm, save_tiny_lm
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import GenerationCancelled, GenRequest
+from quadiv.generate import GenerationCancelled, GenRequest
 from quadiv.generate._transformers import CAPABILITIES, TransformersBackend, import_torch
 
 

@@ -12,8 +12,7 @@ import pytest
 import tomllib
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate import _vllm
-from quadiv.generate._base import GenerationCancelled, GenRequest
+from quadiv.generate import GenerationCancelled, GenRequest, _vllm
 from quadiv.generate._vllm import VLLMBackend
 
 

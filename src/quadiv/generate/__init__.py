@@ -14,8 +14,12 @@ so that a stopped run resumes with ``resume=True`` (``quadiv generate ... --resu
 - :func:`run_generation`, :class:`GenerationResult`, :class:`Journal`.
 - :class:`NoveltyFilter`: wraps any strategy; rejects outputs too similar to a pool or earlier outputs.
 """
-# Importing a backend or strategy module registers what it defines.
 from quadiv._params import REQUIRED, Parameter
+
+# The errors a generation run raises, re-exported so that callers catch them where they find the backends.
+from quadiv.errors import BackendRequestError, GenerationCancelled, GenerationError
+
+# Importing a backend or strategy module registers what it defines.
 from quadiv.generate import (  # noqa: F401
     _aggregate,
     _diverse_beam,
@@ -44,14 +48,15 @@ from quadiv.generate._base import (
 from quadiv.generate._journal import Journal, journal_path
 from quadiv.generate._make_backend import make_backend
 from quadiv.generate._novelty import NoveltyFilter
-from quadiv.generate._openai import BackendRequestError, OpenAIBackend
+from quadiv.generate._openai import OpenAIBackend
 from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
-from quadiv.generate._runner import GenerationError, GenerationResult, run_generation
+from quadiv.generate._runner import GenerationResult, run_generation
 from quadiv.generate._sampling import Sampling
 
 __all__ = [
-    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest", "GenerationError",
-    "GenerationResult", "Journal", "NoveltyFilter", "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages",
-    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend", "register_backend",
+    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest",
+    "GenerationCancelled", "GenerationError", "GenerationResult", "Journal", "NoveltyFilter",
+    "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages", "check_capabilities",
+    "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend", "register_backend",
     "register_strategy", "run_generation",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from quadiv._params import Parameter, check_params, describe_params
-from quadiv.errors import QuadivError, UsageError
+from quadiv.errors import UnknownNameError, UsageError
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring", "step_decoder",
@@ -49,10 +49,6 @@ class Completion:
     token_logprobs: list[float] | None = None
     top_logprobs: list[dict[str, float]] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-
-
-class GenerationCancelled(QuadivError):
-    """A backend call ended early, or never started, because the backend's ``cancel()`` was called."""
 
 
 @runtime_checkable
@@ -129,7 +125,7 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
 def get_strategy(name: str, **params: Any) -> Strategy:
     """Build the registered strategy ``name`` with its parameters."""
     if name not in STRATEGIES:
-        raise UsageError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
+        raise UnknownNameError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
     check_params("strategy", name, STRATEGIES[name], params)
     try:
         return STRATEGIES[name](**params)
@@ -148,5 +144,5 @@ def register_backend(name: str, factory: Callable[..., Backend]) -> None:
 def get_backend(name: str, model: str, **options: Any) -> Backend:
     """Build the registered backend ``name`` for ``model``."""
     if name not in BACKENDS:
-        raise UsageError(f"unknown backend '{name}'; choose one of: {', '.join(sorted(BACKENDS))}")
+        raise UnknownNameError(f"unknown backend '{name}'; choose one of: {', '.join(sorted(BACKENDS))}")
     return BACKENDS[name](model, **options)

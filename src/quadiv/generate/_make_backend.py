@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from quadiv.errors import UsageError
+from quadiv.errors import ParameterError, UsageError
 from quadiv.generate._base import BACKENDS, Backend, get_backend
 
 
@@ -32,6 +32,6 @@ def make_backend(name: str, model: str, options: dict[str, Any] | None = None, *
             options = {**{k: v for k, v in options.items() if k not in unknown}, "engine_kwargs": unknown}
         elif unknown:
             valid = ", ".join(k for k in accepted if k != "model")
-            raise UsageError(f"backend '{name}' has no option {', '.join(map(repr, sorted(unknown)))}; its options "
+            raise ParameterError(f"backend '{name}' has no option {', '.join(map(repr, sorted(unknown)))}; its options "
                              f"are: {valid}")
     return get_backend(name, model, **{**{k: v for k, v in common.items() if v is not None}, **options})

@@ -11,27 +11,16 @@ server's own message.
 """
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from quadiv._http import (
-    CONNECT_RETRY_WAIT,
-    CONNECT_TRIES,
-    endpoint,
-    is_connect_failure,
-    server_message,
-    unreachable,
-)
-from quadiv.errors import QuadivError, UsageError
+from quadiv._http import OpenAIClient, endpoint
+from quadiv.errors import BackendRequestError, UsageError
 from quadiv.generate._base import CAPABILITIES, Completion, GenRequest, register_backend
 
-_RETRY_STATUS = {408, 409, 429}
-_MAX_RETRY_AFTER = 300.0
+_REFUSED = (400, 422)  # the server understood the request and refused it (a probe: it lacks the field)
 _PROBES = {
     "n_samples": {"n": 2},
     "seed": {"seed": 0},
@@ -43,18 +32,6 @@ _PROBES = {
 }
 _PROBED: dict[tuple[str, str], frozenset[str]] = {}
 _PROBE_LOCK = threading.Lock()
-
-
-class BackendRequestError(QuadivError):
-    """The server refused a request (a 4xx other than 408/409/429), could not be reached, or kept failing."""
-
-
-class _Refused(BackendRequestError):
-    """A 400 or 422: the server understood the request and refused it (``problem`` holds its message)."""
-
-    def __init__(self, message: str, problem: str):
-        super().__init__(message)
-        self.problem = problem
 
 
 class OpenAIBackend:
@@ -71,8 +48,6 @@ class OpenAIBackend:
     def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
                  concurrency: int = 16, timeout: float = 60.0, max_retries: int = 8, backoff: float = 0.5,
                  max_backoff: float = 30.0, capabilities: Iterable[str] | None = None):
-        import httpx
-
         if concurrency < 1 or max_retries < 0 or timeout <= 0:
             raise UsageError(f"concurrency must be >= 1, max_retries >= 0 and timeout > 0; got {concurrency}, "
                              f"{max_retries} and {timeout}")
@@ -82,17 +57,16 @@ class OpenAIBackend:
                              f"{', '.join(sorted(CAPABILITIES))}")
         self.model = model
         self._where = endpoint(base_url, api_key)
-        self.base_url, self._key = self._where.base_url, self._where.key
+        self.base_url = self._where.base_url
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self._given = frozenset(capabilities) | {"chat"} if capabilities is not None else None
-        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.Client(timeout=timeout, headers=headers, limits=limits)
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self._client = OpenAIClient(
+            self._where, BackendRequestError, timeout=timeout, max_retries=max_retries, backoff=backoff,
+            max_backoff=max_backoff, refusal=self._refusal, exhausted=self._exhausted, concurrency=concurrency,
+            closed=f"the {self.name} backend was closed; no more requests are sent", interruptible=True)
         self._fanout = ThreadPoolExecutor(concurrency, thread_name_prefix="quadiv-openai")
-        self._closed = threading.Event()
         self._lock = threading.Lock()
-        self._usage = {"requests": 0, "retries": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        self._tokens = {"prompt_tokens": 0, "completion_tokens": 0}
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
@@ -111,7 +85,7 @@ class OpenAIBackend:
     def usage(self) -> dict[str, int]:
         """Requests sent, retries, and the token counts the server reported (thread-safe snapshot)."""
         with self._lock:
-            return dict(self._usage)
+            return {"requests": self._client.requests, "retries": self._client.retries, **self._tokens}
 
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]:
         """The completions of each request; its calls run on up to ``concurrency`` connections."""
@@ -128,9 +102,8 @@ class OpenAIBackend:
 
     def close(self) -> None:
         """Stop retrying, close the connections and the fan-out threads."""
-        self._closed.set()
-        self._fanout.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        self._fanout.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def _split(request: GenRequest, caps: frozenset[str]) -> list[tuple[int, int | None]]:
@@ -181,44 +154,12 @@ class OpenAIBackend:
         usage = data.get("usage") or {}
         with self._lock:
             for name in ("prompt_tokens", "completion_tokens"):
-                self._usage[name] += int(usage.get(name) or 0)
+                self._tokens[name] += int(usage.get(name) or 0)
         return completions
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The JSON answer to one POST, retried; raises :class:`_Refused` for a 400/422."""
-        import httpx
-
-        url = f"{self.base_url}/chat/completions"
-        problem, refused = "no attempt", 0
-        for attempt in range(self.max_retries + 1):
-            if self._closed.is_set():
-                raise BackendRequestError(f"the {self.name} backend was closed; no more requests are sent")
-            retry_after, quick = None, False
-            try:
-                with self._slots:
-                    self._count("requests")
-                    response = self._client.post(url, json=body)
-                if response.status_code == 200:
-                    return response.json()
-                problem = f"HTTP {response.status_code}: {server_message(response, self._where)}"
-                if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
-                    message = self._refusal(url, response.status_code, problem)
-                    if response.status_code in (400, 422):
-                        raise _Refused(message, problem)
-                    raise BackendRequestError(message)
-                retry_after = response.headers.get("retry-after")
-            except (httpx.TimeoutException, httpx.TransportError, ValueError) as err:
-                problem = f"{type(err).__name__}: {self._where.redact(str(err))}"
-                quick = is_connect_failure(err)
-                refused += quick
-                if quick and (refused == CONNECT_TRIES or attempt == self.max_retries):
-                    raise BackendRequestError(unreachable(url, problem, attempt + 1, self._where)) from None
-            if attempt < self.max_retries:
-                self._count("retries")
-                self._closed.wait(CONNECT_RETRY_WAIT if quick else self._wait(attempt, retry_after))
-        raise BackendRequestError(
-            f"POST {url} ({self.model}) still failing after {self.max_retries + 1} tries, last {problem} "
-            "(the server may be down or overloaded: lower --concurrency or try again later)")
+        """The JSON answer to one POST, retried; a refusal's error keeps its ``status`` and ``problem``."""
+        return self._client.post("/chat/completions", body)
 
     def _refusal(self, url: str, status: int, problem: str) -> str:
         hint = {401: "check the API key in OPENAI_API_KEY or QUADIV_API_KEY",
@@ -227,16 +168,13 @@ class OpenAIBackend:
         notes = self._where.notes() if status in (401, 403, 404) else ""
         return f"{url} refused model '{self.model}' with {problem} ({hint}{notes})"
 
-    def _wait(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after is not None:
-            seconds = _retry_after_seconds(retry_after)
-            if seconds is not None:
-                return seconds
-        return random.uniform(0.0, min(self.max_backoff, self.backoff * 2 ** attempt))
+    def _exhausted(self, url: str, tries: int, problem: str) -> str:
+        return (f"POST {url} ({self.model}) still failing after {tries} tries, last {problem} "
+                "(the server may be down or overloaded: lower --concurrency or try again later)")
 
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self._usage[name] += 1
+    def _wait(self, attempt: int, retry_after: str | None) -> float:
+        # kept because the backend's own backoff parameters are tested through it (test_openai_backend.py)
+        return self._client.wait(attempt, retry_after)
 
     def _probe(self) -> frozenset[str]:
         """Capabilities from one tiny request with every optional field, else one request per field.
@@ -249,26 +187,32 @@ class OpenAIBackend:
         everything = dict(base)
         for fields in _PROBES.values():
             everything.update(fields)
-        try:
-            answer = self._post(everything)
+        answer = self._accepted(everything)
+        if answer is not None:
             return frozenset({"chat"} | {c for c in _PROBES if _offers(c, answer)})
-        except _Refused:
-            pass
         try:
             self._post(base)
-        except _Refused as err:
+        except BackendRequestError as err:
+            if err.status not in _REFUSED:
+                raise
             raise BackendRequestError(
                 f"{self.base_url}/chat/completions refused even a minimal chat request for model '{self.model}' "
                 f"with {err.problem} (check the model name and that the server speaks the OpenAI chat API)") from None
         offered = {"chat"}
         for capability, fields in _PROBES.items():
-            try:
-                answer = self._post({**base, **fields})
-            except _Refused:
-                continue
-            if _offers(capability, answer):
+            answer = self._accepted({**base, **fields})
+            if answer is not None and _offers(capability, answer):
                 offered.add(capability)
         return frozenset(offered)
+
+    def _accepted(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer to ``body``, or None when the server refused it with a 400/422."""
+        try:
+            return self._post(body)
+        except BackendRequestError as err:
+            if err.status in _REFUSED:
+                return None
+            raise
 
 
 def _offers(capability: str, answer: dict) -> bool:
@@ -291,18 +235,6 @@ def _completion(choice: dict) -> Completion:
         top_logprobs=[{a["token"]: a["logprob"] for a in t.get("top_logprobs") or []} for t in tokens]
         if tokens else None,
     )
-
-
-def _retry_after_seconds(value: str) -> float | None:
-    """Retry-After as seconds (a number or an HTTP date, RFC 9110 10.2.3), at most 5 minutes; None if unreadable."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return min(_MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 register_backend("openai", OpenAIBackend)

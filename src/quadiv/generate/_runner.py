@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quadiv.errors import QuadivError, UsageError
+from quadiv.errors import GenerationError, RunStopping, UsageError
 from quadiv.generate._base import Backend, Strategy, check_capabilities
 from quadiv.generate._journal import Journal, journal_path
 from quadiv.generate._prompting import sub_seed
@@ -32,10 +32,6 @@ from quadiv.generate._prompts import Prompt, fingerprint
 
 _JSONL = (".jsonl", ".ndjson")
 ABANDON_AFTER = 5.0  # seconds the workers of a backend without cancel() get to finish after an error
-
-
-class GenerationError(QuadivError):
-    """A prompt kept getting empty or missing text from the backend."""
 
 
 @dataclass
@@ -100,12 +96,8 @@ def prompt_seed(seed: int, prompt_id: Any) -> int:
     return sub_seed(seed, int.from_bytes(digest[:8], "little"))
 
 
-class _Cancelled(Exception):
-    """A backend call was refused because the run is stopping."""
-
-
 class _Guarded:
-    """The backend as the workers see it: once ``stop`` is set, every further call raises _Cancelled.
+    """The backend as the workers see it: once ``stop`` is set, every further call raises RunStopping.
 
     A strategy makes several backend calls per prompt; after an error or Ctrl-C the worker's next call
     ends its job instead of running it to the end. Attributes other than the calls pass through.
@@ -121,7 +113,7 @@ class _Guarded:
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if self.stop.is_set():
-                raise _Cancelled("the run is stopping")
+                raise RunStopping("the run is stopping")
             return value(*args, **kwargs)
         return guarded
 

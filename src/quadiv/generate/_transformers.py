@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenerationCancelled, GenRequest, register_backend
+from quadiv._deps import require
+from quadiv.errors import GenerationCancelled, UsageError
+from quadiv.generate._base import Completion, GenRequest, register_backend
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring",
@@ -30,11 +31,8 @@ CAPABILITIES = frozenset({
 
 def import_torch():
     """Import torch and transformers, or raise MissingDependencyError naming the extra."""
-    try:
-        import torch
-        import transformers  # noqa: F401
-    except ImportError as err:
-        raise MissingDependencyError(err.name or "torch", "embed", "the transformers backend") from None
+    torch = require("torch", "embed", "the transformers backend")
+    require("transformers", "embed", "the transformers backend")
     return torch
 
 

@@ -18,8 +18,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate._base import Completion, GenerationCancelled, GenRequest, register_backend
+from quadiv._deps import require
+from quadiv.errors import GenerationCancelled, UsageError
+from quadiv.generate._base import Completion, GenRequest, register_backend
 
 CAPABILITIES = frozenset({"chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs",
                           "prompt_scoring", "top_k", "min_p"})
@@ -30,11 +31,7 @@ _ENGINES_LOCK = threading.Lock()
 
 
 def _import_vllm() -> Any:
-    try:
-        import vllm
-    except ImportError:
-        raise MissingDependencyError("vllm", "vllm", "the vllm backend") from None
-    return vllm
+    return require("vllm", "vllm", "the vllm backend", package="vllm")
 
 
 class VLLMBackend:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quadiv.errors import MissingDependencyError, UsageError
+from quadiv._deps import require
+from quadiv.errors import UsageError
 from quadiv.measure._arrays import finite_matrix
 
 # Candidates per point taken from faiss before the exact re-ranking: k + 1 + _EXTRA_CANDIDATES (or all).
@@ -117,10 +118,7 @@ def _knn_radii(x: np.ndarray, x_sq: np.ndarray, k: int, float32: bool) -> np.nda
 
 def _faiss_candidates(x: np.ndarray, n_cand: int) -> np.ndarray:
     """Indices of the `n_cand` nearest rows of each row (itself included), exact faiss L2 search."""
-    try:
-        import faiss
-    except ImportError as err:
-        raise MissingDependencyError("faiss-cpu", None, "prdc k-NN radii") from err
+    faiss = require("faiss", None, "prdc k-NN radii", package="faiss-cpu")
     centred = np.ascontiguousarray(x - x.mean(axis=0), dtype=np.float32)
     index = faiss.IndexFlatL2(centred.shape[1])
     index.add(centred)

@@ -6,7 +6,8 @@ from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 
-from quadiv.errors import MissingDependencyError, UsageError
+from quadiv._deps import require
+from quadiv.errors import UsageError
 from quadiv.geometry import kmeans, kmeans_pp
 from quadiv.measure._arrays import finite_matrix
 
@@ -117,10 +118,7 @@ def across_input_diversity(input_ids: Sequence[Hashable] | np.ndarray, metric: M
 
 def _kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:
     """Nearest-centroid label of each row after faiss k-means from k-means++ seeds."""
-    try:
-        import faiss  # noqa: F401
-    except ImportError as err:
-        raise MissingDependencyError("faiss-cpu", None, "cluster_entropy k-means") from err
+    require("faiss", None, "cluster_entropy k-means", package="faiss-cpu")
     if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:
         raise UsageError(f"niter must be a positive integer; got {niter!r}")
     rng = np.random.default_rng(seed)

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from quadiv.errors import UsageError
+from quadiv.errors import UnknownNameError, UsageError
 from quadiv.measure import _groups, _lexical, _structure, _vendi
 
 
@@ -103,7 +103,7 @@ def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
         return "quality", lambda s: s.quality_stats[name]
     if name in DERIVED_METRICS:
         return "derived", lambda s: math.nan  # computed by `measure` from its extra inputs
-    raise UsageError(f"unknown metric '{name}'; known: {', '.join(KNOWN_METRICS)}")
+    raise UnknownNameError(f"unknown metric '{name}'; known: {', '.join(KNOWN_METRICS)}")
 
 
 def _is_order(text: str) -> bool:

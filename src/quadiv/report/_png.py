@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from quadiv.errors import MissingDependencyError
+from quadiv._deps import require
 
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#e15759",
            "#bab0ac"]
@@ -12,10 +12,7 @@ WORST = "#d62728"
 
 def render_figures(data: dict) -> dict[str, bytes]:
     """pareto.png, groups.png and quality.png (those whose data exists) as PNG bytes, by file name."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "report", "PNG figures") from None
+    Figure = require("matplotlib.figure", "report", "PNG figures", package="matplotlib").Figure
     drawers = {"front": ("pareto.png", _front), "groups": ("groups.png", _groups), "hist": ("quality.png", _hist)}
     images = {}
     for key, (name, draw) in drawers.items():

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from quadiv._params import check_params
-from quadiv.errors import UsageError
+from quadiv.errors import UnknownNameError, UsageError
 from quadiv.geometry import unit_rows
 
 
@@ -137,7 +137,7 @@ def register(cls: type[Selector]) -> type[Selector]:
 def get_selector(method: str, **params) -> Selector:
     """Build the registered selector called ``method`` with its method-specific parameters."""
     if method not in SELECTORS:
-        raise UsageError(f"unknown selection method '{method}'; choose one of: {', '.join(sorted(SELECTORS))}")
+        raise UnknownNameError(f"unknown selection method '{method}'; choose one of: {', '.join(sorted(SELECTORS))}")
     check_params("method", method, SELECTORS[method], params)
     try:
         return SELECTORS[method](**params)
