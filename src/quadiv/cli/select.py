@@ -55,6 +55,7 @@ def select_command(
     with _common.progress("measuring the pool and the selection", None, quiet):
         metrics = selection_metrics(X, chosen, texts, quality, seed=seed)
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
+               "objective_sense": "max" if result.higher_is_better else "min",
                "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
                "metrics": metrics}
     if groups is not None:
@@ -83,7 +84,8 @@ def _print_select(report: dict) -> None:
         table.add_row(name, _common.fmt(value), _common.fmt(report["metrics"]["after"][name]))
     out = _common.console()
     out.print(f"{report['method']}: chose {report['selected']} rows -> {report['output']} "
-              f"(objective {report['objective']:.4g}; field {report['field']}, embedder {report['embedder']})",
+              f"(objective {report['objective']:.4g}, {'higher' if report['objective_sense'] == 'max' else 'lower'} "
+              f"is better; field {report['field']}, embedder {report['embedder']})",
               highlight=False)
     out.print(table)
     if "groups" in report:

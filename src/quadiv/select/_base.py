@@ -29,19 +29,26 @@ from quadiv.geometry import unit_rows
 
 @dataclass
 class Selection:
-    """The chosen items in selection order, and the value of the method's objective for them."""
+    """The chosen items in selection order, and the value of the method's objective for them.
+
+    ``higher_is_better`` says which way the objective points (False for covering radii: k-center, d3);
+    ``tradeoff`` is the knob the selection ran at, recorded under one name for every method.
+    """
 
     indices: np.ndarray
     objective: float
     method: str
     params: dict = field(default_factory=dict)
     gains: np.ndarray | None = None  # marginal gain of each pick, for greedy methods
+    higher_is_better: bool = True
+    tradeoff: float | None = None
 
 
 class Selector:
     """Base class: subclasses set ``name`` and implement ``_select``; validation lives here."""
 
     name: ClassVar[str] = ""
+    higher_is_better: ClassVar[bool] = True  # the direction of the objective the selection reports
 
     def select(
         self,
@@ -71,7 +78,9 @@ class Selector:
             groups = np.asarray(groups)
             if groups.shape != (n,):
                 raise UsageError(f"groups must have one label per item ({n}), got shape {groups.shape}")
-        return self._select(X, int(budget), quality, float(tradeoff), groups, int(seed))
+        result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed))
+        result.higher_is_better, result.tradeoff = self.higher_is_better, float(tradeoff)
+        return result
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement _select")

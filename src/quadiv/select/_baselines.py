@@ -63,6 +63,7 @@ class KCenter(Selector):
     """
 
     name: ClassVar[str] = "k-center"
+    higher_is_better: ClassVar[bool] = False  # the objective is a covering radius
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
         n = X.shape[0]
@@ -73,7 +74,7 @@ class KCenter(Selector):
             lambda j: _chord(X, j), lambda d: (1.0 - tradeoff) * d / 2.0 + tradeoff * q,
             n, budget, first=first)
         return Selection(indices=indices, objective=float(dist.max()), method=self.name,
-                         params={"tradeoff": tradeoff, "first": first}, gains=gains)
+                         params={"first": first}, gains=gains)
 
 
 def _chord(X: np.ndarray, j: int) -> np.ndarray:

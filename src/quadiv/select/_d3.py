@@ -57,6 +57,7 @@ class D3Selector(Selector):
     """
 
     name = "d3"
+    higher_is_better = False  # the objective is a covering radius
 
     def __init__(self, difficulty: np.ndarray | None = None, dependability: np.ndarray | None = None,
                  difficulty_weight: float = 0.5):

@@ -105,7 +105,6 @@ class DPPSelector(Selector):
             objective=float(np.nansum(gains)),
             method=self.name,
             params={
-                "theta": tradeoff,
                 "alpha": None if tradeoff == 1.0 else tradeoff / (2.0 * (1.0 - tradeoff)),
                 "eps": self.eps,
                 "dpp_size": dpp_size,

@@ -44,6 +44,6 @@ class MMRSelector(Selector):
             indices=np.asarray(picks, dtype=np.int64),
             objective=float(gains.sum()),
             method=self.name,
-            params={"lambda": tradeoff, "similarity": "cosine (dot product of rows)"},
+            params={"similarity": "cosine (dot product of rows)"},
             gains=gains,
         )

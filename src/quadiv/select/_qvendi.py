@@ -71,7 +71,7 @@ class QVendiSelector(Selector):
             indices=picks,
             objective=float(np.mean(q[picks])) * vendi(X[picks], 1.0),
             method=self.name,
-            params={"t": tradeoff, "shortlist": self.shortlist, "criterion": values[-1],
+            params={"shortlist": self.shortlist, "criterion": values[-1],
                     "criterion_formula": "mean(q)^t * VS^(1-t)"},
             gains=np.diff(np.asarray(values), prepend=0.0),
         )
