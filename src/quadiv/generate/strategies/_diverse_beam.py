@@ -41,7 +41,7 @@ from typing import Any
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
-from quadiv.generate._transformers import import_torch
+from quadiv.generate.backends._transformers import import_torch
 
 NEG = -1.0e9
 

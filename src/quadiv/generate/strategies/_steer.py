@@ -28,7 +28,7 @@ from typing import Any
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
-from quadiv.generate._transformers import accepts, import_torch, left_pad
+from quadiv.generate.backends._transformers import accepts, import_torch, left_pad
 
 
 class SteerLogitsProcessor:
