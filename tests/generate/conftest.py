@@ -195,7 +195,7 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture(autouse=True)
 def _forget_probed_servers():
     """A new test server may reuse an old port: forget what earlier servers offered."""
-    from quadiv.generate import _openai
+    from quadiv.generate.backends import _openai
 
     _openai._PROBED.clear()
 

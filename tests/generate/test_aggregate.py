@@ -8,14 +8,14 @@ import pytest
 from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._aggregate import (
+from quadiv.generate._base import STRATEGIES, Completion, check_capabilities
+from quadiv.generate.strategies._aggregate import (
     BestOfN,
     FusionOfN,
     SelfMoA,
     expected_label_score,
     parse_score,
 )
-from quadiv.generate._base import STRATEGIES, Completion, check_capabilities
 
 PROMPT = "Explain entropy in one paragraph."
 

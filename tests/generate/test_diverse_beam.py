@@ -10,9 +10,9 @@ from tiny_lm import build_tiny_lm
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import check_capabilities, get_strategy
-from quadiv.generate._diverse_beam import diverse_beam_generate, diverse_beam_search
-from quadiv.generate._transformers import TransformersBackend
-from quadiv.generate._vllm import VLLMBackend
+from quadiv.generate.backends._transformers import TransformersBackend
+from quadiv.generate.backends._vllm import VLLMBackend
+from quadiv.generate.strategies._diverse_beam import diverse_beam_generate, diverse_beam_search
 
 
 def markov_table(vocab=7, seed=0):

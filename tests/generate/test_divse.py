@@ -6,7 +6,14 @@ from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import STRATEGIES, get_strategy
-from quadiv.generate._divse import DivSE, IDivSE, elicited_names, extract_answer, majority, split_solutions
+from quadiv.generate.strategies._divse import (
+    DivSE,
+    IDivSE,
+    elicited_names,
+    extract_answer,
+    majority,
+    split_solutions,
+)
 
 Q = "A train travels 60 km in 1.5 hours. What is its speed?"
 

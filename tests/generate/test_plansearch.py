@@ -9,7 +9,7 @@ from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import STRATEGIES
-from quadiv.generate._plan import PlanSearch
+from quadiv.generate.strategies._plansearch import PlanSearch
 
 PROBLEM = "Count the lattice paths from (0,0) to (n,n) that never cross the diagonal."
 OBS = ["o1", "o2", "o3"]

@@ -11,9 +11,9 @@ from tiny_lm import WORDS, build_tiny_lm
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import GenRequest, check_capabilities, get_strategy
-from quadiv.generate._steer import Steer, SteerLogitsProcessor
-from quadiv.generate._transformers import TransformersBackend
-from quadiv.generate._vllm import VLLMBackend
+from quadiv.generate.backends._transformers import TransformersBackend
+from quadiv.generate.backends._vllm import VLLMBackend
+from quadiv.generate.strategies._steer import Steer, SteerLogitsProcessor
 
 LN2 = math.log(2)
 

@@ -7,7 +7,7 @@ import quadiv.generate  # noqa: F401 (registers every backend and strategy)
 from quadiv.errors import UsageError
 from quadiv.generate import REQUIRED, STRATEGIES, Strategy
 from quadiv.generate._base import check_capabilities, get_strategy
-from quadiv.generate._sampling import Sampling
+from quadiv.generate.strategies._sampling import Sampling
 
 
 def test_describe_lists_constructor_parameters_with_defaults_and_meanings():

@@ -10,7 +10,7 @@ from tiny_lm import WORDS, build_tiny_lm, save_tiny_lm
 
 from quadiv.errors import MissingDependencyError, UsageError
 from quadiv.generate import GenerationCancelled, GenRequest
-from quadiv.generate._transformers import CAPABILITIES, TransformersBackend, import_torch
+from quadiv.generate.backends._transformers import CAPABILITIES, TransformersBackend, import_torch
 
 
 @pytest.fixture(scope="module")

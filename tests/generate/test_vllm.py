@@ -12,8 +12,9 @@ import pytest
 import tomllib
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate import GenerationCancelled, GenRequest, _vllm
-from quadiv.generate._vllm import VLLMBackend
+from quadiv.generate import GenerationCancelled, GenRequest
+from quadiv.generate.backends import _vllm
+from quadiv.generate.backends._vllm import VLLMBackend
 
 
 class FakeLLM:

@@ -19,19 +19,8 @@ from quadiv._params import REQUIRED, Parameter
 # The errors a generation run raises, re-exported so that callers catch them where they find the backends.
 from quadiv.errors import BackendRequestError, GenerationCancelled, GenerationError
 
-# Importing a backend or strategy module registers what it defines.
-from quadiv.generate import (  # noqa: F401
-    _aggregate,
-    _diverse_beam,
-    _divse,
-    _negative,
-    _novelty,
-    _plan,
-    _steer,
-    _transformers,
-    _verbalized,
-    _vllm,
-)
+# Importing the backends and strategies packages registers what they define.
+from quadiv.generate import backends, strategies  # noqa: F401
 from quadiv.generate._base import (
     BACKENDS,
     STRATEGIES,
@@ -46,12 +35,12 @@ from quadiv.generate._base import (
     register_strategy,
 )
 from quadiv.generate._journal import Journal, journal_path
-from quadiv.generate._make_backend import make_backend
-from quadiv.generate._novelty import NoveltyFilter
-from quadiv.generate._openai import OpenAIBackend
-from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
+from quadiv.generate._prompt_files import Prompt, chat_messages, load_prompts
 from quadiv.generate._runner import GenerationResult, run_generation
-from quadiv.generate._sampling import Sampling
+from quadiv.generate.backends._make import make_backend
+from quadiv.generate.backends._openai import OpenAIBackend
+from quadiv.generate.strategies._novelty import NoveltyFilter
+from quadiv.generate.strategies._sampling import Sampling
 
 __all__ = [
     "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest",

@@ -11,6 +11,7 @@ Capability names (GENERATION.md 12.1): ``chat``, ``raw_completion``, ``n_samples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -60,6 +61,35 @@ class Backend(Protocol):
     capabilities: frozenset[str]
 
     def generate(self, requests: Sequence[GenRequest]) -> list[list[Completion]]: ...
+
+
+class StepDecoder(Protocol):
+    """Capability ``step_decoder``: a local model that a strategy decodes step by step itself.
+
+    ``lm`` is the torch causal LM and ``tokenizer`` its tokenizer; ``encode`` gives a request's prompt
+    token ids (chat template or raw prompt); code that drives ``lm`` directly holds ``lock`` (one model,
+    one device). Diverse Beam Search needs it; the transformers backend offers it.
+    """
+
+    lm: Any
+    tokenizer: Any
+    lock: AbstractContextManager[Any]
+
+    def encode(self, request: GenRequest) -> list[int]: ...
+
+
+class MultiModelStep(Protocol):
+    """Capabilities ``logits_hook`` and ``multi_model_step``: a local model and companions on its device.
+
+    ``lm`` and ``tokenizer`` as in :class:`StepDecoder`; ``companion(model)`` loads a second causal LM
+    (a model directory, or a preloaded model returned as is) beside ``lm``. Requests may then carry
+    ``extra["logits_processors"]``. STEER needs it; the transformers backend offers it.
+    """
+
+    lm: Any
+    tokenizer: Any
+
+    def companion(self, model: Any) -> Any: ...
 
 
 class Strategy:

@@ -26,9 +26,9 @@ from typing import Any
 
 from quadiv.errors import GenerationError, RunStopping, UsageError
 from quadiv.generate._base import Backend, Strategy, check_capabilities
+from quadiv.generate._chat import sub_seed
 from quadiv.generate._journal import Journal, journal_path
-from quadiv.generate._prompting import sub_seed
-from quadiv.generate._prompts import Prompt, fingerprint
+from quadiv.generate._prompt_files import Prompt, fingerprint
 
 _JSONL = (".jsonl", ".ndjson")
 ABANDON_AFTER = 5.0  # seconds the workers of a backend without cancel() get to finish after an error

@@ -8,7 +8,7 @@ from typing import Any
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
-from quadiv.generate._prompting import Messages, chat, parse_list, sub_seed
+from quadiv.generate._chat import Messages, chat, parse_list, sub_seed
 
 Pair = tuple[str | None, str]
 _NAMED = re.compile(r"^\W*(?:approach|persona)\s*\d*\s*[:\-]\s*(.+)$", re.IGNORECASE)

@@ -24,11 +24,11 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from quadiv.errors import UsageError
-from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
-from quadiv.generate._transformers import accepts, import_torch, left_pad
+from quadiv.generate._base import Backend, GenRequest, MultiModelStep, Strategy, register_strategy
+from quadiv.generate.backends._transformers import accepts, import_torch, left_pad
 
 
 class SteerLogitsProcessor:
@@ -169,9 +169,10 @@ class Steer(Strategy):
             return self._run(backend, prompt, n, seed)
 
     def _run(self, backend: Backend, prompt: str, n: int, seed: int) -> list[dict[str, Any]]:
-        lm, tok = _model_access(backend)
+        local = _model_access(backend)
+        lm, tok = local.lm, local.tokenizer
         if self._base_model is None and self._base_ref is not None and self.gamma != 0:
-            self._base_model = backend.companion(self._base_ref)
+            self._base_model = local.companion(self._base_ref)
         rng = random.Random(seed)
         rows: list[dict[str, Any]] = []
         for start in range(0, n, self.batch_size):
@@ -199,8 +200,9 @@ class Steer(Strategy):
                           max_tokens=self.max_tokens, seed=seed, extra={"logits_processors": [processor]})
 
 
-def _model_access(backend: Backend) -> tuple[Any, Any]:
+def _model_access(backend: Backend) -> MultiModelStep:
+    # hasattr in a fixed order (isinstance's is a set's): a model that fails to load reports first.
     if not all(hasattr(backend, a) for a in ("lm", "tokenizer", "companion")):
         raise UsageError(f"strategy 'steer' needs a local model it can run token by token; backend "
                          f"'{backend.name}' gives no model access: use the transformers backend")
-    return backend.lm, backend.tokenizer
+    return cast(MultiModelStep, backend)

@@ -7,8 +7,15 @@ import numpy as np
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy
-from quadiv.generate._negative import Avoid, EmbedFn, cosine_rows, default_embed, describe_avoid, load_texts
-from quadiv.generate._prompting import sub_seed
+from quadiv.generate._chat import sub_seed
+from quadiv.generate.strategies._negative import (
+    Avoid,
+    EmbedFn,
+    cosine_rows,
+    default_embed,
+    describe_avoid,
+    load_texts,
+)
 
 _ON_EXHAUSTED = ("keep", "error")
 

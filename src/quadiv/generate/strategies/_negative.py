@@ -9,7 +9,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
-from quadiv.generate._prompting import chat, sub_seed
+from quadiv.generate._chat import chat, sub_seed
 from quadiv.geometry import unit_rows
 
 EmbedFn = Callable[[list[str]], np.ndarray]

@@ -11,7 +11,7 @@ import numpy as np
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
-from quadiv.generate._prompting import BULLET, Messages, chat, json_values, sub_seed
+from quadiv.generate._chat import BULLET, Messages, chat, json_values, sub_seed
 
 _TEXT_KEYS = ("text", "response", "content", "answer", "output")
 _WEIGHT_KEYS = ("probability", "prob", "weight", "likelihood", "confidence", "p")

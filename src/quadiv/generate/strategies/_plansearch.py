@@ -9,7 +9,7 @@ import numpy as np
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Strategy, register_strategy
-from quadiv.generate._prompting import Messages, chat, parse_list, sub_seed
+from quadiv.generate._chat import Messages, chat, parse_list, sub_seed
 
 Combo = tuple[str, ...]
 

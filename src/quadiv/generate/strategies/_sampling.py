@@ -5,7 +5,7 @@ from typing import Any
 
 from quadiv.errors import UsageError
 from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
-from quadiv.generate._prompts import chat_messages
+from quadiv.generate._prompt_files import chat_messages
 
 
 @register_strategy

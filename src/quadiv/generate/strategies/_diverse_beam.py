@@ -37,11 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from quadiv.errors import UsageError
-from quadiv.generate._base import Backend, GenRequest, Strategy, register_strategy
-from quadiv.generate._transformers import import_torch
+from quadiv.generate._base import Backend, GenRequest, StepDecoder, Strategy, register_strategy
+from quadiv.generate.backends._transformers import import_torch
 
 NEG = -1.0e9
 
@@ -291,20 +291,22 @@ class DiverseBeam(Strategy):
         _check_beams(beams, groups)
         if n > beams:
             raise UsageError(f"diverse-beam returns at most num_beams={beams} texts; asked for n={n}")
+        # hasattr in a fixed order (isinstance's is a set's): a model that fails to load reports first.
         if not all(hasattr(backend, a) for a in ("lm", "tokenizer", "encode", "lock")):
             raise UsageError(f"strategy 'diverse-beam' needs a local model it can decode step by step; "
                              f"backend '{backend.name}' gives no model access: use the transformers backend")
+        local = cast(StepDecoder, backend)
         text = {"prompt": prompt} if self.raw_prompt else {"messages": [{"role": "user", "content": prompt}]}
-        ids = torch.tensor([backend.encode(GenRequest(**text))], device=backend.lm.device)
-        with backend.lock, torch.no_grad():
-            out = backend.lm.generate(
+        ids = torch.tensor([local.encode(GenRequest(**text))], device=local.lm.device)
+        with local.lock, torch.no_grad():
+            out = local.lm.generate(
                 ids, attention_mask=torch.ones_like(ids), custom_generate=diverse_beam_generate,
                 num_beams=beams, num_beam_groups=groups, diversity_penalty=self.diversity_penalty,
                 num_return_sequences=n, max_new_tokens=self.max_tokens, length_penalty=self.length_penalty,
                 early_stopping=self.early_stopping, do_sample=False, return_dict_in_generate=True,
-                pad_token_id=_pad_id(backend.tokenizer))
-        return [{"text": backend.tokenizer.decode(out.sequences[j, ids.shape[1]:ids.shape[1] + int(length)],
-                                                  skip_special_tokens=True),
+                pad_token_id=_pad_id(local.tokenizer))
+        return [{"text": local.tokenizer.decode(out.sequences[j, ids.shape[1]:ids.shape[1] + int(length)],
+                                                skip_special_tokens=True),
                  "group": int(out.groups[j]), "sequence_score": float(out.sequences_scores[j]),
                  "log_prob": float(out.log_probs[j]),
                  "num_tokens": int(length)} for j, length in enumerate(out.lengths)]

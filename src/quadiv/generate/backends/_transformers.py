@@ -6,10 +6,12 @@ other requests. Chat requests go through the tokenizer's chat template. Log-prob
 model output (before temperature/top-k/top-p), as vLLM's default ``raw_logprobs`` (GENERATION.md 12.1).
 
 Beyond :class:`~quadiv.generate._base.Backend`, strategies that need model access (``step_decoder``,
-``logits_hook``, ``multi_model_step``) use ``lm``, ``tokenizer``, :meth:`encode`, :meth:`companion` and
-``GenRequest.extra["logits_processors"]`` (a list of ``(input_ids, scores) -> scores`` callables that
-``generate`` hands to ``model.generate(logits_processor=...)``; such a request runs as one batch).
-Calls are serialised by ``lock`` (one model, one device); code that drives ``lm`` directly holds it.
+``logits_hook``, ``multi_model_step``: the protocols :class:`~quadiv.generate._base.StepDecoder` and
+:class:`~quadiv.generate._base.MultiModelStep`) use ``lm``, ``tokenizer``, :meth:`encode`,
+:meth:`companion` and ``GenRequest.extra["logits_processors"]`` (a list of ``(input_ids, scores) ->
+scores`` callables that ``generate`` hands to ``model.generate(logits_processor=...)``; such a request
+runs as one batch). Calls are serialised by ``lock`` (one model, one device); code that drives ``lm``
+directly holds it.
 :meth:`cancel` (from another thread) ends the ``generate`` calls in flight at their next token.
 """
 from __future__ import annotations

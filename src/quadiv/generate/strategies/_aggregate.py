@@ -15,7 +15,7 @@ import numpy as np
 
 from quadiv.errors import QuadivError, UsageError
 from quadiv.generate._base import Backend, Completion, GenRequest, Strategy, register_strategy
-from quadiv.generate._prompting import Messages, chat, sub_seed
+from quadiv.generate._chat import Messages, chat, sub_seed
 
 SCALE = (1, 9)
 _LABELS = {str(s): s for s in range(SCALE[0], SCALE[1] + 1)}
