@@ -19,19 +19,9 @@ from quadiv._params import REQUIRED, Parameter
 # The errors a generation run raises, re-exported so that callers catch them where they find the backends.
 from quadiv.errors import BackendRequestError, GenerationCancelled, GenerationError
 
-# Importing a backend or strategy module registers what it defines.
-from quadiv.generate import (  # noqa: F401
-    _aggregate,
-    _diverse_beam,
-    _divse,
-    _negative,
-    _novelty,
-    _plan,
-    _steer,
-    _transformers,
-    _verbalized,
-    _vllm,
-)
+# Importing a backend or strategy module registers what it defines; the vllm and transformers
+# modules import their packages only when a backend is built.
+from quadiv.generate._aggregate import BestOfN, FusionOfN, SelfMoA
 from quadiv.generate._base import (
     BACKENDS,
     STRATEGIES,
@@ -45,18 +35,27 @@ from quadiv.generate._base import (
     register_backend,
     register_strategy,
 )
+from quadiv.generate._diverse_beam import DiverseBeam
+from quadiv.generate._divse import DivSE, IDivSE
 from quadiv.generate._journal import Journal, journal_path
 from quadiv.generate._make_backend import make_backend
+from quadiv.generate._negative import NegativePrompting
 from quadiv.generate._novelty import NoveltyFilter
 from quadiv.generate._openai import OpenAIBackend
+from quadiv.generate._plan import PlanSearch
 from quadiv.generate._prompts import Prompt, chat_messages, load_prompts
 from quadiv.generate._runner import GenerationResult, run_generation
 from quadiv.generate._sampling import Sampling
+from quadiv.generate._steer import Steer
+from quadiv.generate._transformers import TransformersBackend
+from quadiv.generate._verbalized import VerbalizedSampling
+from quadiv.generate._vllm import VLLMBackend
 
 __all__ = [
-    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest",
-    "GenerationCancelled", "GenerationError", "GenerationResult", "Journal", "NoveltyFilter",
-    "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages", "check_capabilities",
-    "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend", "register_backend",
-    "register_strategy", "run_generation",
+    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "BestOfN", "Completion", "DivSE",
+    "DiverseBeam", "FusionOfN", "GenRequest", "GenerationCancelled", "GenerationError", "GenerationResult", "IDivSE",
+    "Journal", "NegativePrompting", "NoveltyFilter", "OpenAIBackend", "Parameter", "PlanSearch", "Prompt", "Sampling",
+    "SelfMoA", "Steer", "Strategy", "TransformersBackend", "VLLMBackend", "VerbalizedSampling", "chat_messages",
+    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend",
+    "register_backend", "register_strategy", "run_generation",
 ]
