@@ -49,9 +49,8 @@ def describe_params(cls: type) -> list[Parameter]:
     return list(found.values())
 
 
-def params_line(cls: type) -> str:
-    """'name=default, name=default' for `quadiv methods`; '(no parameters)' when the class takes none."""
-    params = describe_params(cls)
+def params_line(params: list[Parameter]) -> str:
+    """'name=default, name=default' for `quadiv methods`; '(no parameters)' when there are none."""
     if not params:
         return "(no parameters)"
     return ", ".join(p.name if p.default is REQUIRED else f"{p.name}={p.default!r}" for p in params)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.measure._groups import gini, group_quality, harmony, harmony_across_models, quality_stats
+from quadiv.measure import gini, group_quality, harmony, harmony_across_models, quality_stats
 
 
 def test_quality_stats_closed_form() -> None:

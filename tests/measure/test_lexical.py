@@ -8,16 +8,8 @@ import pytest
 import sacrebleu
 
 from quadiv.errors import InputError, UsageError
-from quadiv.measure._lexical import (
-    GPT2_VOCAB_SIZE,
-    _closest_other_length,
-    compression_ratio,
-    distinct_n,
-    ead,
-    ngram_diversity,
-    self_bleu,
-    tokenize,
-)
+from quadiv.measure import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
+from quadiv.measure._lexical import GPT2_VOCAB_SIZE, _closest_other_length
 
 
 @pytest.fixture(scope="module")

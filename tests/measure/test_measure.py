@@ -6,15 +6,16 @@ import pytest
 
 from quadiv.errors import UsageError
 from quadiv.measure import (
+    default_metrics,
     distinct_n,
     group_quality,
     harmony,
     mean_pairwise_distance,
     measure,
+    parse_metrics,
     self_bleu,
     vendi,
 )
-from quadiv.measure._suite import default_metrics, parse_metrics
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import prdc as reference
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.measure._reference import prdc
+from quadiv.measure import prdc
 
 KEYS = ("precision", "recall", "density", "coverage")
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.measure._structure import across_input_diversity, cluster_entropy, default_k, per_input_diversity
+from quadiv.measure import across_input_diversity, cluster_entropy, per_input_diversity
+from quadiv.measure._structure import default_k
 
 
 def _blobs(sizes: list[int], d: int = 8, seed: int = 0) -> np.ndarray:

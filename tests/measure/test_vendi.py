@@ -10,7 +10,7 @@ import vendi_score.vendi as vendi_ref
 from scipy.spatial.distance import pdist
 
 from quadiv.errors import InputError, UsageError
-from quadiv.measure._vendi import (
+from quadiv.measure import (
     mean_pairwise_distance,
     qvendi,
     vendi,

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
+from quadiv.select import select
 from quadiv.select._balanced import group_greedy
-from quadiv.select._base import select
 
 
 def pool(sizes=(50, 50, 50), d=5, seed=0):

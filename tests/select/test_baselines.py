@@ -5,8 +5,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from quadiv.errors import UsageError
-from quadiv.select._base import SELECTORS
-from quadiv.select._baselines import KCenter, RandomSelector, TopQuality
+from quadiv.select import SELECTORS, KCenter, RandomSelector, TopQuality
 
 
 def unit(n: int, d: int, seed: int) -> np.ndarray:

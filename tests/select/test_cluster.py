@@ -4,7 +4,7 @@ import pytest
 
 from quadiv.errors import UsageError
 from quadiv.geometry import kmeans
-from quadiv.select._base import select
+from quadiv.select import select
 from quadiv.select._cluster import _start_weights, allocate, gumbel_order, tempered
 
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.select._base import select
-from quadiv.select._d3 import D3Selector, covering_radius, weighted_kcenter_greedy
+from quadiv.select import D3Selector, select
+from quadiv.select._d3 import covering_radius, weighted_kcenter_greedy
 
 
 def conflict_set(seed=0):

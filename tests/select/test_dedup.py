@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.select._dedup import dedup, normalize_text
+from quadiv.select import dedup
+from quadiv.select._dedup import normalize_text
 
 WORDS = [f"w{i}" for i in range(400)]
 

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.select._base import select, unit_quality
-from quadiv.select._dpp import DPPSelector
+from quadiv.select import DPPSelector, select, unit_quality
 
 
 def _unit_rows(n: int, d: int, seed: int) -> np.ndarray:

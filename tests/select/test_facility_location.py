@@ -2,12 +2,9 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
+from quadiv.geometry import knn_graph, unit_rows
+from quadiv.select import SELECTORS, FacilityLocation, TopQuality, facility_location_objective, get_selector
 from quadiv.select import _facility_location as fl
-from quadiv.select._base import SELECTORS, get_selector
-from quadiv.select._baselines import TopQuality
-from quadiv.select._facility_location import FacilityLocation, facility_location_objective
-from quadiv.geometry import unit_rows
-from quadiv.geometry import knn_graph
 
 
 def mixture(n: int, d: int, n_clusters: int, spread: float, seed: int) -> np.ndarray:

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from quadiv.select._base import select, unit_quality
-from quadiv.select._mmr import MMRSelector
+from quadiv.select import MMRSelector, select, unit_quality
 
 
 def _naive_mmr(X: np.ndarray, rel: np.ndarray, k: int, lam: float) -> tuple[list[int], list[float]]:

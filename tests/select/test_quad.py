@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.select._base import select
-from quadiv.select._quad import QuadSelector
+from quadiv.select import QuadSelector, select
 
 
 def blobs(n_per=40, k=3, d=6, seed=0):

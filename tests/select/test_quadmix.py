@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from quadiv.errors import UsageError
-from quadiv.select._base import select
+from quadiv.select import select
 from quadiv.select._quadmix import (
     inclusion_probabilities,
     log_sampling_value,

@@ -4,8 +4,7 @@ import pytest
 import vendi_score.vendi as vendi_score
 
 from quadiv.errors import UsageError
-from quadiv.select._base import select
-from quadiv.select._qvendi import QVendiSelector
+from quadiv.select import QVendiSelector, select
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # vendi-score uses scipy.sparse.csr
 

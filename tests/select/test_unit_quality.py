@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from quadiv.select._base import min_max, select, unit_quality
+from quadiv.select import select, unit_quality
+from quadiv.select._base import min_max
 
 
 def test_unit_quality_is_the_mid_rank_percentile_by_hand():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from quadiv.select._base import SELECTORS, get_selector
 from quadiv.geometry import unit_rows
+from quadiv.select import SELECTORS, get_selector
 
 GREEDY = ("dpp", "facility-location", "k-center", "mmr", "qvendi")
 

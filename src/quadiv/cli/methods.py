@@ -1,30 +1,41 @@
-"""`quadiv methods`: the selection methods and generation strategies with their parameters."""
+"""`quadiv methods`: every registered selection method, strategy, backend and embedder with its parameters."""
 from __future__ import annotations
 
 import inspect
 
+from quadiv._params import REQUIRED, params_line
+from quadiv._registry import Registry
+
 
 def methods_command() -> None:
-    """List the selection methods and generation strategies with their parameters (--param NAME=VALUE)."""
-    from quadiv._params import params_line
-    from quadiv.generate import REQUIRED, STRATEGIES
+    """List the selection methods, generation strategies, backends and embedders from their registries."""
+    from quadiv.embed import EMBEDDERS
+    from quadiv.generate import BACKENDS, STRATEGIES
     from quadiv.select import SELECTORS
 
     print("selection methods (quadiv select --method M --param NAME=VALUE):")
-    for name in sorted(SELECTORS):
-        cls = SELECTORS[name]
-        print(f"  {name:18s} {_summary(cls)}")
-        print(f"  {'':18s} parameters: {params_line(cls)}")
+    _list_parameters_line(SELECTORS)
     print("\ngeneration strategies (quadiv generate --strategy S --param NAME=VALUE):")
-    for name in sorted(STRATEGIES):
-        cls = STRATEGIES[name]
+    for name, cls in STRATEGIES.items():
         print(f"  {name:18s} {_summary(cls)}")
-        for p in cls.describe():
+        for p in STRATEGIES.describe(name):
             default = "required" if p.default is REQUIRED else f"default {p.default!r}"
             print(f"  {'':18s}   {p.name} ({default}): {p.help}")
+    print("\ngeneration backends (quadiv generate --backend B --model M --backend-option NAME=VALUE):")
+    _list_parameters_line(BACKENDS)
+    print("\nembedders (--embedder E):")
+    for name, factory in EMBEDDERS.items():
+        print(f"  {name:18s} {_summary(factory)}")
 
 
-def _summary(cls: type) -> str:
-    """The first line of a class's docstring, or nothing."""
-    doc = (inspect.getdoc(cls) or "").splitlines()
+def _list_parameters_line(registry: Registry) -> None:
+    """Each entry of ``registry`` with its summary, then its parameters on one line."""
+    for name, entry in registry.items():
+        print(f"  {name:18s} {_summary(entry)}")
+        print(f"  {'':18s} parameters: {params_line(registry.describe(name))}")
+
+
+def _summary(entry: object) -> str:
+    """The first line of a class's or factory's docstring, or nothing."""
+    doc = (inspect.getdoc(entry) or "").splitlines()
     return doc[0] if doc else ""

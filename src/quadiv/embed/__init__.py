@@ -16,6 +16,7 @@ Every embedder returns float32 rows of unit L2 norm (cosine geometry). Built-in 
 from __future__ import annotations
 
 from quadiv.embed._base import (
+    EMBEDDERS,
     Embedder,
     available_embedders,
     cache_dir,
@@ -32,12 +33,14 @@ from quadiv.errors import EmbeddingRequestError, UsageError  # re-exported: what
 
 
 def _make_static(arg: str | None, **options) -> StaticEmbedder:
+    """Static vectors distilled from all-MiniLM-L6-v2, numpy and tokenizers only."""
     if arg is not None:
         raise UsageError(f"the static embedder takes no argument, got 'static:{arg}'; use 'static'")
     return StaticEmbedder(**options)
 
 
 def _make_minilm(arg: str | None, **options) -> SentenceTransformerEmbedder:
+    """All-MiniLM-L6-v2 through sentence-transformers."""
     if arg is not None:
         raise UsageError(
             f"the minilm embedder takes no argument, got 'minilm:{arg}'; use 'st:{arg}' for a model dir"
@@ -46,12 +49,14 @@ def _make_minilm(arg: str | None, **options) -> SentenceTransformerEmbedder:
 
 
 def _make_st(arg: str | None, **options) -> SentenceTransformerEmbedder:
+    """``st:<model dir>``: any saved sentence-transformers model directory."""
     if not arg:
         raise UsageError("the st embedder needs a model directory: 'st:/path/to/model'")
     return SentenceTransformerEmbedder(arg, **options)
 
 
 def _make_openai(arg: str | None, **options) -> OpenAIEmbedder:
+    """``openai:<model>``: an OpenAI-compatible /embeddings endpoint."""
     if not arg:
         raise UsageError("the openai embedder needs a model name: 'openai:text-embedding-3-small'")
     return OpenAIEmbedder(arg, **options)
@@ -63,6 +68,7 @@ register_embedder("st", _make_st)
 register_embedder("openai", _make_openai)
 
 __all__ = [
+    "EMBEDDERS",
     "Embedder",
     "EmbeddingCache",
     "EmbeddingRequestError",

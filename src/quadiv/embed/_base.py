@@ -9,7 +9,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from quadiv.errors import UnknownNameError, UsageError
+from quadiv._registry import Registry
+from quadiv.errors import ParameterError, UnknownNameError, UsageError
 
 
 @runtime_checkable
@@ -29,7 +30,7 @@ class Embedder(Protocol):
 
 
 EmbedderFactory = Callable[..., Embedder]
-_REGISTRY: dict[str, EmbedderFactory] = {}
+EMBEDDERS: Registry[EmbedderFactory] = Registry("embedder")  # prefix -> factory(arg, **options)
 
 
 def cache_dir() -> Path:
@@ -66,18 +67,18 @@ def register_embedder(prefix: str, factory: EmbedderFactory) -> None:
     """
     if not prefix or ":" in prefix:
         raise UsageError(f"an embedder prefix must be a non-empty word without ':', got {prefix!r}")
-    _REGISTRY[prefix] = factory
+    EMBEDDERS.register(factory, prefix)
 
 
 def available_embedders() -> list[str]:
     """The registered prefixes, sorted."""
-    return sorted(_REGISTRY)
+    return EMBEDDERS.names()
 
 
 def get_embedder(spec: str = "static", **options) -> Embedder:
     """Build the embedder named by ``spec``: ``static``, ``minilm``, ``st:<path>``, ``openai:<model>``, or a plug-in."""
     prefix, _, arg = spec.partition(":")
-    if prefix not in _REGISTRY:
+    if prefix not in EMBEDDERS:
         raise UnknownNameError(
             f"unknown embedder '{spec}'; choose one of: static, minilm, st:<model dir>, openai:<model>"
             + "".join(
@@ -85,9 +86,9 @@ def get_embedder(spec: str = "static", **options) -> Embedder:
             )
         )
     try:
-        return _REGISTRY[prefix](arg or None, **options)
+        return EMBEDDERS[prefix](arg or None, **options)
     except TypeError as err:
-        raise UsageError(f"bad option for embedder '{spec}': {err}") from None
+        raise ParameterError(f"bad option for embedder '{spec}': {err}") from None
 
 
 def quiet_transformers() -> None:

@@ -151,9 +151,8 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
 
 def _selector(method: str, params: Mapping | None):
     """The method's selector, with a fresh shared cache when it accepts one."""
-    if method not in SELECTORS:
-        get_selector(method)  # raises the registry's UsageError
-    extra = {"cache": {}} if "cache" in inspect.signature(SELECTORS[method].__init__).parameters else {}
+    init = SELECTORS.entry(method).__init__  # an unknown method raises the registry's UnknownNameError
+    extra = {"cache": {}} if "cache" in inspect.signature(init).parameters else {}
     return get_selector(method, **dict(params or {}), **extra)
 
 
@@ -261,8 +260,7 @@ def front(
     if not methods:
         raise UsageError("give at least one selection method")
     for method in methods:
-        if method not in SELECTORS:
-            get_selector(method)
+        SELECTORS.entry(method)  # an unknown method fails before any work
     data = prepare(X, texts, quality, groups, metrics, objectives, seed)
     points, surrogate = sweep(data, budgets, methods, grid, objectives, seed=seed, method_params=method_params,
                               budget_evals=budget_evals, progress=progress)

@@ -19,7 +19,8 @@ from quadiv._params import REQUIRED, Parameter
 # The errors a generation run raises, re-exported so that callers catch them where they find the backends.
 from quadiv.errors import BackendRequestError, GenerationCancelled, GenerationError
 
-# Importing the backends and strategies packages registers what they define.
+# Importing the backends and strategies packages registers what they define; the vllm and transformers
+# modules import their packages only when a backend is built.
 from quadiv.generate import backends, strategies  # noqa: F401
 from quadiv.generate._base import (
     BACKENDS,
@@ -39,13 +40,23 @@ from quadiv.generate._prompt_files import Prompt, chat_messages, load_prompts
 from quadiv.generate._runner import GenerationResult, run_generation
 from quadiv.generate.backends._make import make_backend
 from quadiv.generate.backends._openai import OpenAIBackend
+from quadiv.generate.backends._transformers import TransformersBackend
+from quadiv.generate.backends._vllm import VLLMBackend
+from quadiv.generate.strategies._aggregate import BestOfN, FusionOfN, SelfMoA
+from quadiv.generate.strategies._diverse_beam import DiverseBeam
+from quadiv.generate.strategies._divse import DivSE, IDivSE
+from quadiv.generate.strategies._negative import NegativePrompting
 from quadiv.generate.strategies._novelty import NoveltyFilter
+from quadiv.generate.strategies._plansearch import PlanSearch
 from quadiv.generate.strategies._sampling import Sampling
+from quadiv.generate.strategies._steer import Steer
+from quadiv.generate.strategies._verbalized import VerbalizedSampling
 
 __all__ = [
-    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "Completion", "GenRequest",
-    "GenerationCancelled", "GenerationError", "GenerationResult", "Journal", "NoveltyFilter",
-    "OpenAIBackend", "Parameter", "Prompt", "Sampling", "Strategy", "chat_messages", "check_capabilities",
-    "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend", "register_backend",
-    "register_strategy", "run_generation",
+    "BACKENDS", "REQUIRED", "STRATEGIES", "Backend", "BackendRequestError", "BestOfN", "Completion", "DivSE",
+    "DiverseBeam", "FusionOfN", "GenRequest", "GenerationCancelled", "GenerationError", "GenerationResult", "IDivSE",
+    "Journal", "NegativePrompting", "NoveltyFilter", "OpenAIBackend", "Parameter", "PlanSearch", "Prompt", "Sampling",
+    "SelfMoA", "Steer", "Strategy", "TransformersBackend", "VLLMBackend", "VerbalizedSampling", "chat_messages",
+    "check_capabilities", "get_backend", "get_strategy", "journal_path", "load_prompts", "make_backend",
+    "register_backend", "register_strategy", "run_generation",
 ]

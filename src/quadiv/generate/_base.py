@@ -15,8 +15,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from quadiv._params import Parameter, check_params, describe_params
-from quadiv.errors import UnknownNameError, UsageError
+from quadiv._params import Parameter, describe_params
+from quadiv._registry import Registry
+from quadiv.errors import UsageError
 
 CAPABILITIES = frozenset({
     "chat", "raw_completion", "n_samples", "seed", "top_logprobs", "label_logprobs", "prompt_scoring", "step_decoder",
@@ -143,36 +144,23 @@ def _offered_by(missing: list[str]) -> str:
     return "e.g. " + " or ".join(options) if options else "no registered backend offers all of it"
 
 
-STRATEGIES: dict[str, type[Strategy]] = {}
-
-
-def register_strategy(cls: type[Strategy]) -> type[Strategy]:
-    """Class decorator: add a Strategy subclass to the registry under its ``name``."""
-    STRATEGIES[cls.name] = cls
-    return cls
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy", checks_params=True)
+register_strategy = STRATEGIES.register  # the class decorator every strategy is registered with
 
 
 def get_strategy(name: str, **params: Any) -> Strategy:
     """Build the registered strategy ``name`` with its parameters."""
-    if name not in STRATEGIES:
-        raise UnknownNameError(f"unknown strategy '{name}'; choose one of: {', '.join(sorted(STRATEGIES))}")
-    check_params("strategy", name, STRATEGIES[name], params)
-    try:
-        return STRATEGIES[name](**params)
-    except TypeError as err:
-        raise UsageError(f"bad parameter for strategy '{name}': {err}") from None
+    return STRATEGIES.build(name, **params)
 
 
-BACKENDS: dict[str, Callable[..., Backend]] = {}
+BACKENDS: Registry[Callable[..., Backend]] = Registry("backend")
 
 
 def register_backend(name: str, factory: Callable[..., Backend]) -> None:
     """Add a backend under ``name``; ``factory(model, **options)`` builds it (options: base_url, concurrency, ...)."""
-    BACKENDS[name] = factory
+    BACKENDS.register(factory, name)
 
 
 def get_backend(name: str, model: str, **options: Any) -> Backend:
     """Build the registered backend ``name`` for ``model``."""
-    if name not in BACKENDS:
-        raise UnknownNameError(f"unknown backend '{name}'; choose one of: {', '.join(sorted(BACKENDS))}")
-    return BACKENDS[name](model, **options)
+    return BACKENDS.build(name, model, **options)

@@ -13,18 +13,9 @@ on each cluster with its allocated budget (a partition-then-merge approximation)
 facility location, on kNN-graph shards.
 """
 from quadiv.geometry import knn_graph  # public here since before geometry/ existed
-from quadiv.select import (  # noqa: F401  (importing registers each method)
-    _balanced,
-    _baselines,
-    _cluster,
-    _d3,
-    _dpp,
-    _facility_location,
-    _mmr,
-    _quad,
-    _quadmix,
-    _qvendi,
-)
+
+# Importing a method's module registers it.
+from quadiv.select._balanced import BalancedSelector
 from quadiv.select._base import (
     SELECTORS,
     Selection,
@@ -35,8 +26,20 @@ from quadiv.select._base import (
     select,
     unit_quality,
 )
+from quadiv.select._baselines import KCenter, RandomSelector, TopQuality
+from quadiv.select._cluster import ClusterSelector
+from quadiv.select._d3 import D3Selector
 from quadiv.select._dedup import DedupResult, dedup
-from quadiv.select._facility_location import facility_location_objective
+from quadiv.select._dpp import DPPSelector
+from quadiv.select._facility_location import FacilityLocation, facility_location_objective
+from quadiv.select._mmr import MMRSelector
+from quadiv.select._quad import QuadSelector
+from quadiv.select._quadmix import QuaDMixSelector
+from quadiv.select._qvendi import QVendiSelector
 
-__all__ = ["SELECTORS", "DedupResult", "Selection", "Selector", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph", "register", "select",
-           "unit_quality"]
+__all__ = [
+    "SELECTORS", "BalancedSelector", "ClusterSelector", "D3Selector", "DPPSelector", "DedupResult", "FacilityLocation",
+    "KCenter", "MMRSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
+    "Selector", "TopQuality", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph",
+    "register", "select", "unit_quality",
+]

@@ -22,8 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from quadiv._params import check_params
-from quadiv.errors import UnknownNameError, UsageError
+from quadiv._registry import Registry
+from quadiv.errors import UsageError
 from quadiv.geometry import unit_rows
 
 
@@ -134,24 +134,13 @@ def min_max(values: np.ndarray) -> np.ndarray:
     return np.ones(values.shape) if hi - lo <= 0 else (values - lo) / (hi - lo)
 
 
-SELECTORS: dict[str, type[Selector]] = {}
-
-
-def register(cls: type[Selector]) -> type[Selector]:
-    """Class decorator: add a Selector subclass to the registry under its ``name``."""
-    SELECTORS[cls.name] = cls
-    return cls
+SELECTORS: Registry[type[Selector]] = Registry("selection method", "method", checks_params=True)
+register = SELECTORS.register  # the class decorator every selection method is registered with
 
 
 def get_selector(method: str, **params) -> Selector:
     """Build the registered selector called ``method`` with its method-specific parameters."""
-    if method not in SELECTORS:
-        raise UnknownNameError(f"unknown selection method '{method}'; choose one of: {', '.join(sorted(SELECTORS))}")
-    check_params("method", method, SELECTORS[method], params)
-    try:
-        return SELECTORS[method](**params)
-    except TypeError as err:
-        raise UsageError(f"bad parameter for method '{method}': {err}") from None
+    return SELECTORS.build(method, **params)
 
 
 def select(
