@@ -22,6 +22,7 @@ from quadiv.embed._base import (
     cache_dir,
     get_embedder,
     normalize_rows,
+    quiet_transformers,
     register_embedder,
 )
 from quadiv.embed._cache import EmbeddingCache, embed, text_key
@@ -84,6 +85,7 @@ __all__ = [
     "load_embeddings",
     "minilm_path",
     "normalize_rows",
+    "quiet_transformers",
     "register_embedder",
     "text_key",
 ]

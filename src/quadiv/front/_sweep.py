@@ -24,10 +24,9 @@ import pyarrow as pa
 from quadiv.errors import InputError, UsageError
 from quadiv.front._pareto import hypervolume, knee_point, pareto_mask, parse_objectives, r2_indicator
 from quadiv.front._surrogate import DENSE_POINTS, adaptive_evaluations, dense_grid, fit_report, n_basis
-from quadiv.measure._suite import Sample, compute, default_metrics, parse_metrics
-from quadiv.measure._suite import _metric as metric_input
-from quadiv.select import SELECTORS, get_selector
 from quadiv.geometry import unit_rows
+from quadiv.measure import Sample, compute, default_metrics, metric_input, parse_metrics
+from quadiv.select import SELECTORS, get_selector
 
 DEFAULT_METHODS = ("facility-location", "dpp", "mmr", "cluster")
 DEFAULT_OBJECTIVES = {"quality_mean": "max", "vendi": "max"}
@@ -115,9 +114,9 @@ class SweepData:
         """``measure``'s overall metrics of the chosen items (group spread too when groups are given)."""
         out = compute(self.metrics, self.sample.subset(indices))
         if self.groups is not None and self.quality is not None:
-            from quadiv.measure._measure import _group_spread
+            from quadiv.measure import group_spread
 
-            out.update(_group_spread(self.quality[indices], self.groups[indices])[0])
+            out.update(group_spread(self.quality[indices], self.groups[indices])[0])
         return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from quadiv.errors import InputError, UsageError
-from quadiv.io._write import sync_directory
+from quadiv.io import sync_directory
 
 _MAGIC = "quadiv-generate-journal"
 

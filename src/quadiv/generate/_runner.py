@@ -231,7 +231,7 @@ def _check_arguments(prompts: Sequence[Prompt], output: str | os.PathLike, n: in
     if len({p.id for p in prompts}) != len(prompts):
         raise UsageError("prompt ids must be unique: every output row is named prompt_id/sample")
     if not str(output).lower().endswith(_JSONL):
-        from quadiv.io._formats import detect_format
+        from quadiv.io import detect_format
 
         detect_format(output, writing=True)
     if not Path(output).parent.is_dir():

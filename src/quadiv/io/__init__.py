@@ -28,12 +28,12 @@ and the fix. Writes are atomic (temp file, fsync, ``os.replace``); inputs are on
 - :func:`row_at`, :func:`row_label`: 'row N (id X)' for messages; N is the JSONL line, else the record, from 1.
 """
 from quadiv.io._fields import float_column, render_texts, row_label, string_column, take
-from quadiv.io._formats import missing_field
+from quadiv.io._formats import detect_format, missing_field
 from quadiv.io._lines import row_at
 from quadiv.io._read import iter_batches, read
-from quadiv.io._write import atomic_write, check_writable, write
+from quadiv.io._write import atomic_write, check_writable, sync_directory, write
 
 __all__ = [
-    "atomic_write", "check_writable", "float_column", "iter_batches", "missing_field", "read", "render_texts",
+    "atomic_write", "check_writable", "detect_format", "sync_directory", "float_column", "iter_batches", "missing_field", "read", "render_texts",
     "row_at", "row_label", "string_column", "take", "write",
 ]

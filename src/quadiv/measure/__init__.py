@@ -12,11 +12,11 @@ from quadiv.measure._groups import (
     quality_stats,
 )
 from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
-from quadiv.measure._measure import measure
+from quadiv.measure._measure import group_spread, measure
 from quadiv.measure._reference import prdc
 from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
-from quadiv.measure._suite import KNOWN_METRICS, default_metrics, parse_metrics
+from quadiv.measure._suite import KNOWN_METRICS, Sample, compute, default_metrics, metric_input, parse_metrics
 from quadiv.measure._vendi import (
     mean_pairwise_distance,
     qvendi,
@@ -28,8 +28,10 @@ from quadiv.measure._vendi import (
 )
 
 __all__ = [
-    "KNOWN_METRICS", "across_input_diversity", "add_intervals", "bootstrap_ci", "cluster_entropy", "compression_ratio", "default_metrics",
-    "distinct_n", "ead", "gini", "group_counts", "group_quality", "harmony", "harmony_across_models", "mean_pairwise_distance",
-    "measure", "ngram_diversity", "parse_metrics", "per_input_diversity", "prdc", "quality_stats", "qvendi", "selection_metrics", "self_bleu",
-    "tokenize", "vendi", "vendi_from_spectrum", "vendi_kernel", "vendi_samples", "vendi_spectrum",
+    "across_input_diversity", "add_intervals", "bootstrap_ci", "cluster_entropy", "compression_ratio",
+    "compute", "default_metrics", "distinct_n", "ead", "gini", "group_counts", "group_quality",
+    "group_spread", "harmony", "harmony_across_models", "KNOWN_METRICS", "mean_pairwise_distance", "measure",
+    "metric_input", "ngram_diversity", "parse_metrics", "per_input_diversity", "prdc", "quality_stats",
+    "qvendi", "Sample", "selection_metrics", "self_bleu", "tokenize", "vendi", "vendi_from_spectrum",
+    "vendi_kernel", "vendi_samples", "vendi_spectrum",
 ]

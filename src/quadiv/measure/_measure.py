@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
 from quadiv.geometry import has_zero_row, unit_rows
+from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
 
 
 def measure(
@@ -61,7 +61,7 @@ def measure(
                 part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
                                              None if texts is None else [texts[i] for i in idx], strict=False))
         if quality is not None:
-            spread, result["worst_group"] = _group_spread(quality, groups)
+            spread, result["worst_group"] = group_spread(quality, groups)
             overall.update(spread)
     if input_ids is not None:
         overall.update(_input_diversity(np.asarray(input_ids), X, texts))
@@ -81,7 +81,7 @@ def _count(*arrays) -> int:
     return sizes.pop()
 
 
-def _group_spread(quality: np.ndarray, groups: np.ndarray) -> tuple[dict[str, float], str]:
+def group_spread(quality: np.ndarray, groups: np.ndarray) -> tuple[dict[str, float], str]:
     """Worst-group, 20th-percentile, Gini and harmony of mean quality across groups.
 
     Harmony is defined for two or more groups with non-negative mean quality (NaN otherwise).

@@ -76,7 +76,7 @@ def _vendi_order(name: str) -> float:
     return math.inf if order == "inf" else float(order)
 
 
-def _metric(name: str) -> tuple[str, Callable[[Sample], float]]:
+def metric_input(name: str) -> tuple[str, Callable[[Sample], float]]:
     """The input a metric needs ('X', 'texts' or 'quality') and its function."""
     if name == "vendi" or (name.startswith("vendi_q") and _is_order(name[7:])):
         q = _vendi_order(name)
@@ -155,7 +155,7 @@ def parse_metrics(spec: str | Sequence[str] | None) -> list[str] | None:
     names = [m.strip() for m in spec.split(",")] if isinstance(spec, str) else list(spec)
     names = [m for m in names if m]
     for name in names:
-        _metric(name)
+        metric_input(name)
     return names
 
 
@@ -171,7 +171,7 @@ def compute(names: Sequence[str], sample: Sample, progress: Callable[[int], None
                   "Xq": "embeddings and quality scores"}
     out = {}
     for name in names:
-        need, fn = _metric(name)
+        need, fn = metric_input(name)
         if need != "derived":
             if not have[need]:
                 raise UsageError(f"metric '{name}' needs {needs_text[need]}, which this run does not have")

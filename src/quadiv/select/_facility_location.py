@@ -66,8 +66,8 @@ from typing import ClassVar
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.select._base import Selection, Selector, register, unit_quality
 from quadiv.geometry import knn_graph, top_inner_products, unit_rows
+from quadiv.select._base import Selection, Selector, register, unit_quality
 
 DENSE_MAX_N = 8192  # "auto" mode: dense (exact) greedy up to this many items, sparse above
 _FIRST_BLOCK, _MAX_BLOCK = 16, 1024  # candidates whose gains dense lazy greedy evaluates in one product

@@ -96,7 +96,7 @@ class TransformersBackend:
         torch = import_torch()
         from transformers import AutoModelForCausalLM
 
-        from quadiv.embed._base import quiet_transformers
+        from quadiv.embed import quiet_transformers
 
         quiet_transformers()
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
