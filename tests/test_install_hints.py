@@ -1,7 +1,8 @@
 """Every install hint names an extra that pyproject.toml declares, or none for a core dependency."""
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from quadiv.generate._base import Completion, GenRequest
+from quadiv.generate import Completion, GenRequest
 
 Reply = Any
 

@@ -8,7 +8,7 @@ import pytest
 from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import STRATEGIES, Completion, check_capabilities
+from quadiv.generate import STRATEGIES, Completion, check_capabilities
 from quadiv.generate.strategies._aggregate import (
     BestOfN,
     FusionOfN,

@@ -9,9 +9,7 @@ pytest.importorskip("transformers")
 from tiny_lm import build_tiny_lm
 
 from quadiv.errors import UsageError
-from quadiv.generate._base import check_capabilities, get_strategy
-from quadiv.generate.backends._transformers import TransformersBackend
-from quadiv.generate.backends._vllm import VLLMBackend
+from quadiv.generate import TransformersBackend, VLLMBackend, check_capabilities, get_strategy
 from quadiv.generate.strategies._diverse_beam import diverse_beam_generate, diverse_beam_search
 
 

@@ -5,7 +5,7 @@ import pytest
 from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import STRATEGIES, get_strategy
+from quadiv.generate import STRATEGIES, get_strategy
 from quadiv.generate.strategies._divse import (
     DivSE,
     IDivSE,

@@ -9,8 +9,8 @@ import pytest
 from fake_backend import FakeBackend
 
 from quadiv.errors import UsageError
-from quadiv.generate._base import STRATEGIES
-from quadiv.generate.strategies._negative import NegativePrompting, load_texts
+from quadiv.generate import STRATEGIES, NegativePrompting
+from quadiv.generate.strategies._negative import load_texts
 
 VECS = {"prompt": [1.0, 0.0, 0.0], "near": [0.9, 0.1, 0.0], "mid": [0.5, 0.5, 0.0], "far": [0.0, 0.0, 1.0],
         "opposite": [-1.0, 0.0, 0.0]}

@@ -9,9 +9,7 @@ import pytest
 from fake_backend import FakeBackend
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import Strategy, check_capabilities
-from quadiv.generate.strategies._novelty import NoveltyFilter
-from quadiv.generate.strategies._verbalized import VerbalizedSampling
+from quadiv.generate import NoveltyFilter, Strategy, VerbalizedSampling, check_capabilities
 
 # unit vectors at known angles: cos(a, b) = cos(angle difference)
 ANGLES = {"pool": 0, "near-pool": 10, "a": 90, "a-twin": 95, "b": 180, "c": 270, "d": 135, "e": 225}

@@ -8,8 +8,7 @@ import pytest
 from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import STRATEGIES
-from quadiv.generate.strategies._plansearch import PlanSearch
+from quadiv.generate import STRATEGIES, PlanSearch
 
 PROBLEM = "Count the lattice paths from (0,0) to (n,n) that never cross the diagonal."
 OBS = ["o1", "o2", "o3"]

@@ -10,10 +10,15 @@ pytest.importorskip("transformers")
 from tiny_lm import WORDS, build_tiny_lm
 
 from quadiv.errors import UsageError
-from quadiv.generate._base import GenRequest, check_capabilities, get_strategy
-from quadiv.generate.backends._transformers import TransformersBackend
-from quadiv.generate.backends._vllm import VLLMBackend
-from quadiv.generate.strategies._steer import Steer, SteerLogitsProcessor
+from quadiv.generate import (
+    GenRequest,
+    Steer,
+    TransformersBackend,
+    VLLMBackend,
+    check_capabilities,
+    get_strategy,
+)
+from quadiv.generate.strategies._steer import SteerLogitsProcessor
 
 LN2 = math.log(2)
 

@@ -5,9 +5,7 @@ import pytest
 
 import quadiv.generate  # noqa: F401 (registers every backend and strategy)
 from quadiv.errors import UsageError
-from quadiv.generate import REQUIRED, STRATEGIES, Strategy
-from quadiv.generate._base import check_capabilities, get_strategy
-from quadiv.generate.strategies._sampling import Sampling
+from quadiv.generate import REQUIRED, STRATEGIES, Sampling, Strategy, check_capabilities, get_strategy
 
 
 def test_describe_lists_constructor_parameters_with_defaults_and_meanings():

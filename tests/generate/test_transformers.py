@@ -9,8 +9,8 @@ pytest.importorskip("transformers")
 from tiny_lm import WORDS, build_tiny_lm, save_tiny_lm
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate import GenerationCancelled, GenRequest
-from quadiv.generate.backends._transformers import CAPABILITIES, TransformersBackend, import_torch
+from quadiv.generate import GenerationCancelled, GenRequest, TransformersBackend
+from quadiv.generate.backends._transformers import CAPABILITIES, import_torch
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 from fake_backend import FakeBackend, last_user, system_text
 
 from quadiv.errors import QuadivError, UsageError
-from quadiv.generate._base import STRATEGIES, get_strategy
+from quadiv.generate import STRATEGIES, VerbalizedSampling, get_strategy
 from quadiv.generate._chat import chat, parse_list, sub_seed
-from quadiv.generate.strategies._verbalized import VerbalizedSampling, normalise_candidates, parse_candidates
+from quadiv.generate.strategies._verbalized import normalise_candidates, parse_candidates
 
 
 def vs_json(pairs) -> str:

@@ -12,9 +12,8 @@ import pytest
 import tomllib
 
 from quadiv.errors import MissingDependencyError, UsageError
-from quadiv.generate import GenerationCancelled, GenRequest
+from quadiv.generate import GenerationCancelled, GenRequest, VLLMBackend
 from quadiv.generate.backends import _vllm
-from quadiv.generate.backends._vllm import VLLMBackend
 
 
 class FakeLLM:
