@@ -36,3 +36,11 @@ def test_selection_records_the_tradeoff_and_the_direction_of_its_objective(metho
     assert sel.tradeoff == 0.3
     assert sel.higher_is_better is (method not in LOWER_IS_BETTER)
     assert not {"theta", "lambda", "t"} & set(sel.params)  # the knob has one name: Selection.tradeoff
+
+
+def test_top_quality_without_quality_names_the_argument_and_an_existing_flag():
+    from quadiv.errors import UsageError
+
+    U, _, _ = pool()
+    with pytest.raises(UsageError, match=r"pass quality \(CLI: --quality-field\)"):
+        get_selector("top-quality").select(U, 3)

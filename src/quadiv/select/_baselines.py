@@ -42,7 +42,7 @@ class TopQuality(Selector):
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
         if quality is None:
-            raise UsageError("method 'top-quality' needs quality scores: give --quality-field or --quality")
+            raise UsageError("method 'top-quality' needs quality scores: pass quality (CLI: --quality-field)")
         n = X.shape[0]
         indices = np.lexsort((np.arange(n), -quality))[:budget].astype(np.int64)
         return Selection(indices=indices, objective=float(unit_quality(quality, n)[indices].mean()),
