@@ -1,0 +1,26 @@
+"""Quality scorers: heuristic rules, reward models, classifiers, perplexity, LLM judges, behind one protocol.
+
+A :class:`Scorer` maps :class:`Item` s (a text, optionally with its instruction) to one float each (NaN
+where it cannot score) plus per-item columns; :func:`get_scorer` builds one from a spec such as
+``heuristic`` or ``rm:<model dir>``; :func:`score` wraps any scorer with the SQLite :class:`ScoreCache`,
+so a second or resumed run scores only what is new.
+"""
+from __future__ import annotations
+
+from quadiv.quality._base import (
+    SCORERS,
+    Item,
+    Scorer,
+    Scores,
+    get_scorer,
+    parse_scorers,
+    register_scorer,
+    scorer_spec,
+    split_params,
+)
+from quadiv.quality._cache import ScoreCache, item_key, score
+
+__all__ = [
+    "SCORERS", "Item", "ScoreCache", "Scorer", "Scores", "get_scorer", "item_key", "parse_scorers",
+    "register_scorer", "score", "scorer_spec", "split_params",
+]
