@@ -1,6 +1,7 @@
 """The one check for optional dependencies: import a module, or say which extra of quadiv installs it.
 
-Every extra named here is one that ``pyproject.toml`` declares (``embed``, ``hf``, ``report``, ``vllm``);
+Every extra named here is one that ``pyproject.toml`` declares (``embed``, ``hf``, ``report``, ``vllm``,
+``heuristic``, ``models``, ``fasttext``);
 ``None`` marks a core dependency, whose absence means the installation itself is incomplete
 (tests/test_install_hints.py checks every call).
 """
