@@ -68,21 +68,23 @@ def guess_field(table: pa.Table, path: str) -> str | None:
 QUALITY_MISSING = ("error", "drop", "min")
 
 
-def pool_quality(pool: Pool, X: np.ndarray | None, quality_field: str | None,
-                 missing: str = "error") -> tuple[Pool, np.ndarray | None, np.ndarray | None]:
-    """(pool, X, quality) with quality as float64 under a policy for missing or NaN values.
+def pool_quality(pool: Pool, X: np.ndarray | None, quality_field: str | None, missing: str = "error", *,
+                 higher_is_better: bool = True) -> tuple[Pool, np.ndarray | None, np.ndarray | None]:
+    """(pool, X, quality) with quality as float64, higher = better, under a policy for missing or NaN values.
 
     ``missing`` is ``"error"`` (a missing value is an InputError naming its row), ``"drop"`` (the rows
-    without a score leave the pool and X) or ``"min"`` (they get the worst known score). Without a
+    without a score leave the pool and X) or ``"min"`` (they get the worst known score). A column where
+    lower is better (``higher_is_better=False``, say a perplexity) comes back negated. Without a
     ``quality_field`` the pool and X come back unchanged, with quality None.
     """
     if missing not in QUALITY_MISSING:
         raise UsageError(f"--quality-missing must be error, drop or min, got '{missing}'")
     if quality_field is None:
         return pool, X, None
+    sign = 1.0 if higher_is_better else -1.0
     if missing == "error":
-        return pool, X, pool.floats(quality_field)
-    quality = pool.floats(quality_field, allow_nan=True)
+        return pool, X, sign * pool.floats(quality_field)
+    quality = sign * pool.floats(quality_field, allow_nan=True)
     known = ~np.isnan(quality)
     if not known.any():
         raise UsageError(f"{pool.path}: every '{quality_field}' value is missing; nothing to score")

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from quadiv.cli import dedup, front, generate, measure, methods, report, select
+from quadiv.cli import dedup, front, generate, measure, methods, report, score, select
 from quadiv.cli._common import fail
 from quadiv.errors import QuadivError
 
@@ -76,6 +76,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 app.command("measure")(measure.measure_command)
 app.command("select")(select.select_command)
+app.command("score")(score.score_command)
 app.command("dedup")(dedup.dedup_command)
 app.command("methods")(methods.methods_command)
 app.command("report")(report.report_command)

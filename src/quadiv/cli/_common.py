@@ -25,6 +25,12 @@ BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatib
 SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
 JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
 QUIET = typer.Option(False, "--quiet", help="No progress bar.")
+INSTRUCTION = typer.Option(None, "--instruction-field",
+                           help="Column of the instruction each text answers (judge, ifd; guessed if absent).")
+QUALITY_SCORER = typer.Option(
+    None, "--quality", help="Score quality on the fly with this scorer (heuristic, rm:<dir>, judge:<model>, ...; "
+    "see `quadiv methods`) instead of reading --quality-field.")
+QUALITY_PARAM = typer.Option([], "--quality-param", help="Parameter NAME=VALUE of the --quality scorer (repeatable).")
 QUALITY_MISSING = typer.Option(
     "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
 REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")
@@ -100,14 +106,19 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
         with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
             model.build(progress=advance)
     with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
-        finished = [0]
-
-        def rows_done(done: int) -> None:  # embed() reports rows finished so far; the bar wants increments
-            advance(done - finished[0])
-            finished[0] = done
-
-        X = embed(texts, embedder=model, progress=rows_done)
+        X = embed(texts, embedder=model, progress=counting(advance))
     return X, embedder
+
+
+def counting(advance):
+    """``done(n_done)`` for work that reports how many rows are finished so far, feeding a bar's increments."""
+    finished = [0]
+
+    def done(n_done: int) -> None:
+        advance(n_done - finished[0])
+        finished[0] = n_done
+
+    return done
 
 
 def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *, whole_rows: bool = False):
@@ -167,3 +178,44 @@ def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name.replace("-", "_")] = value
     return params
+
+
+def quality_scorer(spec: str | None, params: list[str], quality_field: str | None):
+    """The ``--quality`` scorer as (spec, scorer), built before any work; None without ``--quality``."""
+    if spec is None:
+        if params:
+            raise UsageError("--quality-param sets a parameter of the --quality scorer: give --quality too")
+        return None
+    if quality_field is not None:
+        raise UsageError("give --quality-field (a column of scores) or --quality (a scorer), not both")
+    from quadiv.quality import build_scorers
+
+    scorers = build_scorers(spec, parse_params(params, "--quality-param"))
+    if len(scorers) != 1:
+        raise UsageError("--quality takes one scorer; to join several, run `quadiv score --combine rank` "
+                         "and pass --quality-field combined_quality")
+    return scorers[0]
+
+
+def needs_whole_rows(scorer, instruction_field: str | None) -> bool:
+    """Whether the pool must be read whole so that the scorer's instruction column can be guessed."""
+    return scorer is not None and scorer[1].needs_instruction and instruction_field is None
+
+
+def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instruction_field: str | None,
+                 quiet: bool):
+    """(pool, X, quality) from ``--quality-field``, or by scoring the pool with the ``--quality`` scorer.
+
+    The scores join the pool as a column named after the scorer, so rows written out carry them.
+    """
+    from quadiv import Pool, pool_quality
+
+    if scorer is None:
+        return pool_quality(pool, X, quality_field, missing)
+    from quadiv.quality import score_pool, scored_columns, with_columns
+
+    with progress(f"scoring ({scorer[0]})", len(pool), quiet) as advance:
+        (result,) = score_pool(pool, [scorer], instruction_field=instruction_field,
+                               progress=lambda label, total: counting(advance))
+    pool = Pool(with_columns(pool.table, scored_columns([result])), pool.path, pool.field)
+    return pool_quality(pool, X, result.column, missing, higher_is_better=result.scorer.higher_is_better)

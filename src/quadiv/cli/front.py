@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from quadiv import pool_quality
 from quadiv.cli import _common
 from quadiv.errors import UsageError
 
@@ -38,6 +37,9 @@ def front_command(
     group_field: str | None = _common.GROUP,
     quality_field: str | None = _common.QUALITY,
     quality_missing: str = _common.QUALITY_MISSING,
+    quality_scorer: str | None = _common.QUALITY_SCORER,
+    quality_param: list[str] = _common.QUALITY_PARAM,
+    instruction_field: str | None = _common.INSTRUCTION,
     embedder: str = _common.EMBEDDER,
     embeddings: Path | None = _common.EMBEDDINGS,
     embedding_field: str | None = _common.EMB_FIELD,
@@ -65,7 +67,7 @@ def front_command(
         result, data = _from_table(from_table, objectives, ref), None
     else:
         result, data = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
-                              (field, group_field, quality_field, quality_missing),
+                              (field, group_field, quality_field, quality_missing, quality_scorer, quality_param, instruction_field),
                               (embedder, embeddings, embedding_field, base_url), seed, quiet)
     result["input"] = str(source)
     result = _common.finite(result)
@@ -113,11 +115,13 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
     metric_names = parse_metrics(metrics)
     if budget_evals is not None and budget_evals < 1:
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
-    field, group_field, quality_field, quality_missing = fields
+    field, group_field, quality_field, quality_missing, quality_scorer, quality_param, instruction_field = fields
     embedder, embeddings, embedding_field, base_url = embedding
-    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,))
+    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field, instruction_field),
+                             whole_rows=_common.needs_whole_rows(scorer, instruction_field))
     X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     total = len(names) * (budget_evals or grid.size * len(budgets))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from quadiv import pool_quality
 from quadiv.cli import _common
 
 
@@ -16,6 +15,9 @@ def measure_command(
     group_field: str | None = _common.GROUP,
     quality_field: str | None = _common.QUALITY,
     quality_missing: str = _common.QUALITY_MISSING,
+    quality_scorer: str | None = _common.QUALITY_SCORER,
+    quality_param: list[str] = _common.QUALITY_PARAM,
+    instruction_field: str | None = _common.INSTRUCTION,
     input_field: str | None = typer.Option(
         None, "--input-field", help="Column naming the input (prompt) of each output: per-input diversity."),
     embedder: str = _common.EMBEDDER,
@@ -42,9 +44,11 @@ def measure_command(
 
     names = parse_metrics(metrics)
     check_report_paths(report, png, (input,))
-    pool = _common.load_pool(input, field, group_field, quality_field, (input_field, embedding_field))
+    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
+    pool = _common.load_pool(input, field, group_field, quality_field, (input_field, embedding_field, instruction_field),
+                             whole_rows=_common.needs_whole_rows(scorer, instruction_field))
     X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None

@@ -1,4 +1,4 @@
-"""`quadiv methods`: every registered selection method, strategy, backend and embedder with its parameters."""
+"""`quadiv methods`: every registered selection method, strategy, backend, embedder and scorer with its parameters."""
 from __future__ import annotations
 
 import inspect
@@ -8,9 +8,10 @@ from quadiv._registry import Registry
 
 
 def methods_command() -> None:
-    """List the selection methods, generation strategies, backends and embedders from their registries."""
+    """List the selection methods, generation strategies, backends, embedders and scorers from their registries."""
     from quadiv.embed import EMBEDDERS
     from quadiv.generate import BACKENDS, STRATEGIES
+    from quadiv.quality import SCORERS, scorer_spec
     from quadiv.select import SELECTORS
 
     print("selection methods (quadiv select --method M --param NAME=VALUE):")
@@ -26,6 +27,10 @@ def methods_command() -> None:
     print("\nembedders (--embedder E):")
     for name, factory in EMBEDDERS.items():
         print(f"  {name:18s} {_summary(factory)}")
+    print("\nquality scorers (quadiv score --scorer S --param NAME=VALUE; --quality S on measure, select, front):")
+    for name, cls in SCORERS.items():
+        print(f"  {scorer_spec(name):18s} {_summary(cls)}")
+        print(f"  {'':18s} parameters: {params_line(SCORERS.describe(name))}")
 
 
 def _list_parameters_line(registry: Registry) -> None:

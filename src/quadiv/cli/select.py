@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from quadiv import io, pool_quality
+from quadiv import io
 from quadiv.cli import _common
 
 
@@ -22,6 +22,9 @@ def select_command(
     group_field: str | None = _common.GROUP,
     quality_field: str | None = _common.QUALITY,
     quality_missing: str = _common.QUALITY_MISSING,
+    quality_scorer: str | None = _common.QUALITY_SCORER,
+    quality_param: list[str] = _common.QUALITY_PARAM,
+    instruction_field: str | None = _common.INSTRUCTION,
     embedder: str = _common.EMBEDDER,
     embeddings: Path | None = _common.EMBEDDINGS,
     embedding_field: str | None = _common.EMB_FIELD,
@@ -40,11 +43,13 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
-    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field, instruction_field),
+                             whole_rows=True)
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
     X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = pool_quality(pool, X, quality_field, quality_missing)
+    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None

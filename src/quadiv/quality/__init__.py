@@ -19,8 +19,36 @@ from quadiv.quality._base import (
     split_params,
 )
 from quadiv.quality._cache import ScoreCache, item_key, score
+from quadiv.quality._pool import (
+    ScoredColumn,
+    build_scorers,
+    instruction_field_for,
+    pool_items,
+    score_pool,
+    scored_columns,
+    summarize,
+    with_columns,
+)
 
 __all__ = [
-    "SCORERS", "Item", "ScoreCache", "Scorer", "Scores", "get_scorer", "item_key", "parse_scorers",
-    "register_scorer", "score", "scorer_spec", "split_params",
+    "SCORERS",
+    "Item",
+    "ScoreCache",
+    "ScoredColumn",
+    "Scorer",
+    "Scores",
+    "build_scorers",
+    "get_scorer",
+    "instruction_field_for",
+    "item_key",
+    "parse_scorers",
+    "pool_items",
+    "register_scorer",
+    "score",
+    "score_pool",
+    "scored_columns",
+    "scorer_spec",
+    "split_params",
+    "summarize",
+    "with_columns",
 ]
