@@ -30,7 +30,7 @@ class Pool:
         if self.field is None:
             raise InputError(
                 f"no text field given and none of {', '.join(TEXT_FIELD_GUESSES)} exists "
-                f"(fields: {', '.join(self.table.column_names)})", path=self.path, fix="pass --field NAME")
+                f"(fields: {', '.join(self.table.column_names)})", path=self.path, fix="name the text column with `field`")
         return io.render_texts(self.table, self.field, path=self.path)
 
     def floats(self, name: str, *, allow_nan: bool = False) -> np.ndarray:
@@ -78,7 +78,7 @@ def pool_quality(pool: Pool, X: np.ndarray | None, quality_field: str | None, mi
     ``quality_field`` the pool and X come back unchanged, with quality None.
     """
     if missing not in QUALITY_MISSING:
-        raise UsageError(f"--quality-missing must be error, drop or min, got '{missing}'")
+        raise UsageError(f"`quality_missing` must be error, drop or min, got '{missing}'")
     if quality_field is None:
         return pool, X, None
     sign = 1.0 if higher_is_better else -1.0

@@ -102,3 +102,10 @@ def test_quality_missing_policies(tmp_path: Path, pool) -> None:
     filled = json.loads(run("measure", str(path), "-q", "q", "--embeddings", str(X), "--quality-missing", "min",
                             "--metrics", "quality_mean", "--json").stdout)
     assert filled["n"] == 10 and filled["metrics"]["quality_mean"] == pytest.approx(38 / 10)  # the gaps get the minimum, 0
+
+
+def test_library_argument_names_become_flags_in_cli_messages() -> None:
+    from quadiv.cli._common import as_flags
+
+    assert as_flags("`quality_missing` must be error, drop or min; see `quadiv methods`") == \
+        "--quality-missing must be error, drop or min; see `quadiv methods`"

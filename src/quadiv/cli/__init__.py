@@ -10,7 +10,7 @@ import sys
 import typer
 
 from quadiv.cli import dedup, front, generate, measure, methods, report, score, select
-from quadiv.cli._common import fail
+from quadiv.cli._common import as_flags, fail
 from quadiv.errors import QuadivError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -26,7 +26,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False, prog_name="quadiv")
     except QuadivError as err:
-        fail(str(err))
+        fail(as_flags(str(err)))
     except KeyboardInterrupt:
         fail("interrupted; no output was written", code=130)
     except typer.Exit as done:

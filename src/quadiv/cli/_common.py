@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import string
 import sys
 from collections.abc import Iterable, Iterator
@@ -30,11 +31,24 @@ INSTRUCTION = typer.Option(None, "--instruction-field",
 QUALITY_SCORER = typer.Option(
     None, "--quality", help="Score quality on the fly with this scorer (heuristic, rm:<dir>, judge:<model>, ...; "
     "see `quadiv methods`) instead of reading --quality-field.")
-QUALITY_PARAM = typer.Option([], "--quality-param", help="Parameter NAME=VALUE of the --quality scorer (repeatable).")
+QUALITY_PARAM = typer.Option([], "--quality-param", metavar="N=V",
+                             help="Parameter NAME=VALUE of the --quality scorer (repeatable).")
 QUALITY_MISSING = typer.Option(
     "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
 REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")
 PNG = typer.Option(None, "--png", help="Also write PNG figures into this folder.")
+
+
+# Library messages name arguments in backticks (`quality_missing`); the CLI shows the flag that sets each.
+ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quality_missing": "--quality-missing",
+                  "fraction": "--fraction", "budget": "--budget", "budget_evals": "--budget-evals",
+                  "instruction_field": "--instruction-field", "report": "--report", "png": "--png",
+                  "tradeoff": "--tradeoff", "embedder": "--embedder"}
+
+
+def as_flags(message: str) -> str:
+    """``message`` with each backticked argument name of :data:`ARGUMENT_FLAGS` written as its flag."""
+    return re.sub(r"`([a-z_]+)`", lambda m: ARGUMENT_FLAGS.get(m.group(1), m.group(0)), message)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -47,7 +47,7 @@ def instruction_field_for(pool: Pool, scorers: Sequence[Scorer], given: str | No
     needing = ", ".join(s.column for s in scorers if s.needs_instruction)
     raise UsageError(f"scorer {needing} scores (instruction, response) pairs and {pool.path} has none of the "
                      f"columns {', '.join(INSTRUCTION_FIELD_GUESSES)}: name the instruction column "
-                     "(instruction_field)")
+                     "(`instruction_field`)")
 
 
 def pool_items(pool: Pool, instruction_field: str | None) -> list[Item]:

@@ -18,7 +18,7 @@ def check_report_paths(output: str | os.PathLike | None, png_dir: str | os.PathL
     no folder, a --png that is a file, and a --png without a page (`output` None)."""
     if output is None:
         if png_dir is not None:
-            raise UsageError("--png draws the figures of the report: give --report PAGE.html too")
+            raise UsageError("`png` draws the figures of the report: give `report` PAGE.html too")
         return
     out = Path(output)
     if out.is_dir():
@@ -30,7 +30,7 @@ def check_report_paths(output: str | os.PathLike | None, png_dir: str | os.PathL
             raise UsageError(f"the report path {out} is the same file as {source}, which this command reads or "
                              "writes: choose another path for the report")
     if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
-        raise UsageError(f"--png {png_dir} is a file: give a folder for the PNG figures")
+        raise UsageError(f"`png` {png_dir} is a file: give a folder for the PNG figures")
 
 
 def report_file(path: str | os.PathLike, output: str | os.PathLike,
