@@ -8,9 +8,9 @@
 
 Heavy backends (torch, transformers, sentence-transformers, faiss) load only when used.
 """
-from quadiv._pool import Pool, pool_quality, read
 from quadiv.embed import embed, get_embedder
-from quadiv.io import write
+from quadiv.io import Pool, pool_quality, write
+from quadiv.io import read_pool as read
 from quadiv.measure import measure, qvendi, vendi
 from quadiv.select import Selection, dedup, select
 

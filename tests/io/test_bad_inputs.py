@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from quadiv import _pool
+from quadiv.io import read_pool
 from quadiv.embed import embeddings_from_column, load_embeddings
 from quadiv.errors import InputError
 from quadiv.io import iter_batches, read
@@ -93,15 +93,15 @@ def _stream_all(path: Path) -> object:
 
 
 def _quality(path: Path) -> object:
-    return _pool.read(str(path), "text").floats("q")
+    return read_pool(str(path), "text").floats("q")
 
 
 def _group(path: Path) -> object:
-    return _pool.read(str(path), "text").labels("g")
+    return read_pool(str(path), "text").labels("g")
 
 
 def _texts(path: Path) -> object:
-    return _pool.read(str(path), "text").texts
+    return read_pool(str(path), "text").texts
 
 
 def _embeddings(path: Path) -> object:
@@ -109,7 +109,7 @@ def _embeddings(path: Path) -> object:
 
 
 def _column(path: Path) -> object:
-    pool = _pool.read(str(path), "text")
+    pool = read_pool(str(path), "text")
     return embeddings_from_column(pool.table, "e", path=pool.path)
 
 

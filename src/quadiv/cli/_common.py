@@ -139,7 +139,7 @@ def load_pool(input: Path, field, group_field, quality_field, extra_fields=(), *
     """Read the columns the command needs (the reader adds `id` when the file has one), or every column
     with ``whole_rows`` for commands that write rows back out in the input's schema; a named column that
     the file lacks is an error either way."""
-    from quadiv import read
+    from quadiv.io import read_pool as read
 
     wanted = template_columns(field) | {f for f in (group_field, quality_field, *extra_fields) if f}
     pool = read(str(input), field, columns=sorted(wanted) if field is not None and not whole_rows else None)
@@ -222,7 +222,7 @@ def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instr
 
     The scores join the pool as a column named after the scorer, so rows written out carry them.
     """
-    from quadiv import Pool, pool_quality
+    from quadiv.io import Pool, pool_quality
 
     if scorer is None:
         return pool_quality(pool, X, quality_field, missing)

@@ -25,15 +25,19 @@ and the fix. Writes are atomic (temp file, fsync, ``os.replace``); inputs are on
 - :func:`float_column`, :func:`string_column`: quality scores and group labels.
 - :func:`take`: rows by index, in order.
 - :func:`missing_field`: the InputError for a field the data lacks, listing those it has.
+- :class:`Pool`, :func:`read_pool`, :func:`pool_quality`: a table plus its text field; quality columns
+  under a policy for missing values.
 - :func:`row_at`, :func:`row_label`: 'row N (id X)' for messages; N is the JSONL line, else the record, from 1.
 """
 from quadiv.io._fields import float_column, render_texts, row_label, string_column, take
 from quadiv.io._formats import detect_format, missing_field
 from quadiv.io._lines import row_at
+from quadiv.io._pool import Pool, guess_field, pool_quality, read_pool
 from quadiv.io._read import iter_batches, read
 from quadiv.io._write import atomic_write, check_writable, sync_directory, write
 
 __all__ = [
+    "Pool", "guess_field", "pool_quality", "read_pool",
     "atomic_write", "check_writable", "detect_format", "sync_directory", "float_column", "iter_batches", "missing_field", "read", "render_texts",
     "row_at", "row_label", "string_column", "take", "write",
 ]

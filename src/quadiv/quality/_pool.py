@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from quadiv import Pool
 from quadiv.errors import UsageError
-from quadiv.io import render_texts
+from quadiv.io import Pool, render_texts
 from quadiv.quality._base import Item, Scorer, Scores, get_scorer, parse_scorers, split_params
 from quadiv.quality._cache import score
 

@@ -7,7 +7,8 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
-from quadiv import io
+from quadiv.io._fields import float_column, render_texts, string_column, take
+from quadiv.io._read import read as read_table
 from quadiv.errors import InputError, UsageError
 
 TEXT_FIELD_GUESSES = ("text", "output", "response", "completion", "generation", "content", "solution", "answer")
@@ -31,27 +32,27 @@ class Pool:
             raise InputError(
                 f"no text field given and none of {', '.join(TEXT_FIELD_GUESSES)} exists "
                 f"(fields: {', '.join(self.table.column_names)})", path=self.path, fix="name the text column with `field`")
-        return io.render_texts(self.table, self.field, path=self.path)
+        return render_texts(self.table, self.field, path=self.path)
 
     def floats(self, name: str, *, allow_nan: bool = False) -> np.ndarray:
         """A numeric column as float64, with file/row errors for missing or NaN values."""
-        return io.float_column(self.table, name, path=self.path, allow_nan=allow_nan)
+        return float_column(self.table, name, path=self.path, allow_nan=allow_nan)
 
     def labels(self, name: str) -> np.ndarray:
         """A label column (group, domain, input id) as strings."""
-        return io.string_column(self.table, name, path=self.path)
+        return string_column(self.table, name, path=self.path)
 
     def take(self, indices: np.ndarray) -> pa.Table:
-        return io.take(self.table, indices)
+        return take(self.table, indices)
 
 
-def read(path: str, field: str | None = None, *, columns: list[str] | None = None) -> Pool:
+def read_pool(path: str, field: str | None = None, *, columns: list[str] | None = None) -> Pool:
     """Read a pool; ``field`` is a column or a template like ``"{instruction}\\n\\n{output}"``.
 
     With no ``field``, the first of text/output/response/completion/generation/content/solution/answer that the
     file has is used.
     """
-    table = io.read(path, columns=columns)
+    table = read_table(path, columns=columns)
     if table.num_rows == 0:
         raise InputError("the file has no rows", path=path, fix="point quadiv at a file with data")
     return Pool(table, str(path), field if field is not None else guess_field(table, str(path)))
