@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from quadiv._sqlite import open_cache
 from quadiv.embed._base import Embedder, cache_dir, get_embedder
 from quadiv.errors import UsageError
 
@@ -31,16 +31,9 @@ class EmbeddingCache:
     def __init__(self, embedder_name: str, path: str | os.PathLike | None = None):
         self.embedder_name = embedder_name
         self.path = Path(path) if path is not None else cache_dir() / "embeddings.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS embedders (name TEXT PRIMARY KEY, dim INTEGER NOT NULL)")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (name TEXT NOT NULL, key BLOB NOT NULL, "
-            "vec BLOB NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID"
-        )
-        self._db.commit()
+        self._db = open_cache(self.path, "embedders (name TEXT PRIMARY KEY, dim INTEGER NOT NULL)",
+                              "vectors (name TEXT NOT NULL, key BLOB NOT NULL, vec BLOB NOT NULL, "
+                              "PRIMARY KEY (name, key)) WITHOUT ROWID")
 
     @property
     def dim(self) -> int | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from quadiv._sqlite import open_cache
 from quadiv.embed import cache_dir, text_key
 from quadiv.errors import UsageError
 from quadiv.quality._base import Item, Scorer, Scores, get_scorer
@@ -32,13 +32,8 @@ class ScoreCache:
     def __init__(self, scorer_name: str, path: str | os.PathLike | None = None):
         self.scorer_name = scorer_name
         self.path = Path(path) if path is not None else cache_dir() / "scores.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS scores (name TEXT NOT NULL, key BLOB NOT NULL, "
-                         "record TEXT NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID")
-        self._db.commit()
+        self._db = open_cache(self.path, "scores (name TEXT NOT NULL, key BLOB NOT NULL, record TEXT NOT NULL, "
+                                         "PRIMARY KEY (name, key)) WITHOUT ROWID")
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM scores WHERE name = ?", (self.scorer_name,)).fetchone()[0]
