@@ -19,6 +19,7 @@ from quadiv.quality._base import (
     split_params,
 )
 from quadiv.quality._cache import ScoreCache, item_key, score
+from quadiv.quality._heuristic import HeuristicScorer
 from quadiv.quality._pool import (
     ScoredColumn,
     build_scorers,
@@ -31,6 +32,7 @@ from quadiv.quality._pool import (
 )
 
 __all__ = [
+    "HeuristicScorer",
     "SCORERS",
     "Item",
     "ScoreCache",
