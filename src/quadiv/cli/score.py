@@ -8,6 +8,7 @@ import typer
 
 from quadiv import io
 from quadiv.cli import _common
+from quadiv.errors import UsageError
 
 
 def score_command(
@@ -22,6 +23,9 @@ def score_command(
         None, "--combine", help="Also write 'combined_quality': normalise each score (rank, zscore, minmax, "
         "none) and average them."),
     aggregate: str = typer.Option("mean", "--aggregate", help="How --combine joins the scores: mean, product, min."),
+    weights: str | None = typer.Option(None, "--weights", help="With --combine: COLUMN=W,... for a weighted mean."),
+    combine_nan: str = typer.Option("error", "--combine-nan",
+                                    help="With --combine, a missing score: error, or skip (join the known ones)."),
     field: str | None = _common.FIELD,
     instruction_field: str | None = _common.INSTRUCTION,
     group_field: str | None = typer.Option(None, "--group-field", "-g",
@@ -46,14 +50,27 @@ def score_command(
 
         groups = pool.labels(group_field) if group_field else None
         columns["combined_quality"] = combine_scores(
-            {r.column: r.scores.values for r in results}, normalize=combine, aggregate=aggregate, groups=groups,
-            directions={r.column: r.scorer.higher_is_better for r in results})
+            {r.column: r.scores.values for r in results}, normalize=combine, groups=groups,
+            aggregate="weighted" if weights else aggregate, weights=_weights(weights) if weights else None,
+            nan=combine_nan, directions={r.column: r.scorer.higher_is_better for r in results}, path=str(input))
     io.write(with_columns(pool.table, columns), str(output))
     summary = {"n": len(pool), "field": pool.field, "output": str(output), "scores": summarize(results)}
     if as_json:
         print(json.dumps(_common.finite(summary)))
     else:
         _print_summary(summary)
+
+
+def _weights(text: str) -> dict[str, float]:
+    """'judge=2,heuristic=1' -> {'judge': 2.0, 'heuristic': 1.0}."""
+    out = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = pair.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--weights takes COLUMN=NUMBER pairs, got '{pair}'") from None
+    return out
 
 
 def _print_summary(summary: dict) -> None:

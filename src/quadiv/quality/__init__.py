@@ -19,6 +19,7 @@ from quadiv.quality._base import (
     split_params,
 )
 from quadiv.quality._cache import ScoreCache, item_key, score
+from quadiv.quality._combine import combine, normalize_column
 from quadiv.quality._heuristic import HeuristicScorer
 from quadiv.quality._pool import (
     ScoredColumn,
@@ -32,8 +33,9 @@ from quadiv.quality._pool import (
 )
 
 __all__ = [
-    "HeuristicScorer",
+    "combine", "normalize_column",
     "SCORERS",
+    "HeuristicScorer",
     "Item",
     "ScoreCache",
     "ScoredColumn",

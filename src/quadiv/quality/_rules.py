@@ -40,7 +40,7 @@ TERMINAL_PUNCTUATION = frozenset(
     "\U00011ef7\U00011ef8\U00011f43\U00011f44\U00016a6e\U00016a6f\U00016af5\U00016b37\U00016b38\U00016b44"
     "\U00016e98\U0001bc9f\U0001da88")
 PUNCTUATION = TERMINAL_PUNCTUATION | frozenset(
-    "".join(map(chr, (*range(0, 9), *range(11, 32), *range(127, 160))))
+    "".join(map(chr, (*range(9), *range(11, 32), *range(127, 160))))
     + "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\xab\xb4\xbb\u2013\u2014\u2019\u201c\u201d\u201e\u2026\u2236\u2501\u25ba"
     "\u3001\u3002\u3008\u3009\u300a\u300b\u300c\u300d\u3010\u3011\uff01\uff05\uff08\uff09\uff0c\uff0e\uff11"
     "\uff1a\uff1b\uff1f\uff5e")
