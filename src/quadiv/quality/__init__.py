@@ -20,7 +20,10 @@ from quadiv.quality._base import (
 )
 from quadiv.quality._cache import ScoreCache, item_key, score
 from quadiv.quality._combine import combine, normalize_column
+from quadiv.quality._fasttext import FastTextScorer
 from quadiv.quality._heuristic import HeuristicScorer
+from quadiv.quality._models import ClassifierScorer, RewardModelScorer
+from quadiv.quality._perplexity import IFDScorer, PerplexityScorer
 from quadiv.quality._pool import (
     ScoredColumn,
     build_scorers,
@@ -33,6 +36,7 @@ from quadiv.quality._pool import (
 )
 
 __all__ = [
+    "ClassifierScorer", "FastTextScorer", "IFDScorer", "PerplexityScorer", "RewardModelScorer",
     "combine", "normalize_column",
     "SCORERS",
     "HeuristicScorer",
