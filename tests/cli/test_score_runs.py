@@ -99,3 +99,19 @@ def test_bad_scorer_arguments_are_one_line_and_write_nothing(no_quality, tmp_pat
     proc = quadiv("score", str(no_quality), "--field", "reply", *args, "-o", str(out), env=env)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_judge_server_that_is_down_and_a_missing_model_are_one_line(no_quality, tmp_path, env):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "scored.jsonl"
+    for args in (("--scorer", "judge:m", "--param", f"base_url=http://127.0.0.1:{port}/v1", "--param",
+                  "capabilities=chat", "--instruction-field", "ask"),
+                 ("--scorer", f"rm:{tmp_path / 'no-model'}")):
+        proc = quadiv("score", str(no_quality), "--field", "reply", *args, "-o", str(out), env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+        assert not out.exists()

@@ -43,7 +43,8 @@ PNG = typer.Option(None, "--png", help="Also write PNG figures into this folder.
 ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quality_missing": "--quality-missing",
                   "fraction": "--fraction", "budget": "--budget", "budget_evals": "--budget-evals",
                   "instruction_field": "--instruction-field", "report": "--report", "png": "--png",
-                  "tradeoff": "--tradeoff", "embedder": "--embedder", "nan": "--combine-nan"}
+                  "tradeoff": "--tradeoff", "embedder": "--embedder", "nan": "--combine-nan",
+                  "reference_field": "--reference-field"}
 
 
 def as_flags(message: str) -> str:

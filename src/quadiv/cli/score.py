@@ -28,6 +28,8 @@ def score_command(
                                     help="With --combine, a missing score: error, or skip (join the known ones)."),
     field: str | None = _common.FIELD,
     instruction_field: str | None = _common.INSTRUCTION,
+    reference_field: str | None = typer.Option(None, "--reference-field",
+                                               help="Column of reference responses (the pairwise judge)."),
     group_field: str | None = typer.Option(None, "--group-field", "-g",
                                            help="With --combine: normalise within each group of this column."),
     as_json: bool = _common.JSON,
@@ -38,11 +40,11 @@ def score_command(
 
     _common.check_output(output, (input,))
     scorers = build_scorers(scorer, _common.parse_params(param))
-    extra = (instruction_field, group_field)
+    extra = (instruction_field, reference_field, group_field)
     pool = _common.load_pool(input, field, None, None, extra, whole_rows=True)
     io.check_writable(pool.table.schema, output)
     with _common.progress("scoring", len(pool) * len(scorers), quiet) as advance:
-        results = score_pool(pool, scorers, instruction_field=instruction_field,
+        results = score_pool(pool, scorers, instruction_field=instruction_field, reference_field=reference_field,
                              progress=lambda label, total: _common.counting(advance))
     columns = scored_columns(results)
     if combine is not None:

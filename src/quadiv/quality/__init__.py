@@ -22,6 +22,7 @@ from quadiv.quality._cache import ScoreCache, item_key, score
 from quadiv.quality._combine import combine, normalize_column
 from quadiv.quality._fasttext import FastTextScorer
 from quadiv.quality._heuristic import HeuristicScorer
+from quadiv.quality._judge import JudgeScorer
 from quadiv.quality._models import ClassifierScorer, RewardModelScorer
 from quadiv.quality._perplexity import IFDScorer, PerplexityScorer
 from quadiv.quality._pool import (
@@ -36,19 +37,25 @@ from quadiv.quality._pool import (
 )
 
 __all__ = [
-    "ClassifierScorer", "FastTextScorer", "IFDScorer", "PerplexityScorer", "RewardModelScorer",
-    "combine", "normalize_column",
     "SCORERS",
+    "ClassifierScorer",
+    "FastTextScorer",
     "HeuristicScorer",
+    "IFDScorer",
     "Item",
+    "JudgeScorer",
+    "PerplexityScorer",
+    "RewardModelScorer",
     "ScoreCache",
     "ScoredColumn",
     "Scorer",
     "Scores",
     "build_scorers",
+    "combine",
     "get_scorer",
     "instruction_field_for",
     "item_key",
+    "normalize_column",
     "parse_scorers",
     "pool_items",
     "register_scorer",

@@ -18,10 +18,11 @@ from quadiv.errors import UsageError
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to score: a text (a document or a response) and, for pair scorers, its instruction."""
+    """One thing to score: a text (a document or a response), its instruction, and a reference to compare with."""
 
     text: str
     instruction: str | None = None
+    reference: str | None = None
 
 
 @dataclass

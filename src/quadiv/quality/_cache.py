@@ -18,8 +18,10 @@ _CHUNK = 900  # bound on SQL variables per statement
 
 
 def item_key(item: Item) -> bytes:
-    """The cache key of an item: sha256 of its text, or of instruction + U+001F + text for a pair."""
-    return text_key(item.text if item.instruction is None else f"{item.instruction}\x1f{item.text}")
+    """The cache key of an item: sha256 of its text, of instruction + U+001F + text for a pair, and of
+    those + U+001F + reference when it has a reference."""
+    key = item.text if item.instruction is None else f"{item.instruction}\x1f{item.text}"
+    return text_key(key if item.reference is None else f"{key}\x1f{item.reference}")
 
 
 class ScoreCache:

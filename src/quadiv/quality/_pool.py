@@ -49,17 +49,17 @@ def instruction_field_for(pool: Pool, scorers: Sequence[Scorer], given: str | No
                      "(`instruction_field`)")
 
 
-def pool_items(pool: Pool, instruction_field: str | None) -> list[Item]:
-    """One item per row: the pool's rendered text and, with ``instruction_field``, that column's text."""
+def pool_items(pool: Pool, instruction_field: str | None, reference_field: str | None = None) -> list[Item]:
+    """One item per row: the pool's rendered text, and the texts of ``instruction_field`` and ``reference_field``."""
     texts = pool.texts
-    if instruction_field is None:
-        return [Item(t) for t in texts]
-    instructions = render_texts(pool.table, instruction_field, path=pool.path)
-    return [Item(t, i) for t, i in zip(texts, instructions)]
+    n = len(texts)
+    instructions = render_texts(pool.table, instruction_field, path=pool.path) if instruction_field else [None] * n
+    references = render_texts(pool.table, reference_field, path=pool.path) if reference_field else [None] * n
+    return [Item(t, i, r) for t, i, r in zip(texts, instructions, references)]
 
 
 def score_pool(pool: Pool, scorers: Sequence[tuple[str, Scorer]], *, instruction_field: str | None = None,
-               cache: bool = True,
+               reference_field: str | None = None, cache: bool = True,
                progress: Callable[[str, int], Callable[[int], None]] | None = None) -> list[ScoredColumn]:
     """Score every row of ``pool`` with each scorer (cached, resumable); one :class:`ScoredColumn` each.
 
@@ -67,13 +67,18 @@ def score_pool(pool: Pool, scorers: Sequence[tuple[str, Scorer]], *, instruction
     gets ``_2``, ``_3``. ``progress(label, total)`` returns the ``advance(n_done)`` of one scorer's run.
     """
     field = instruction_field_for(pool, [s for _, s in scorers], instruction_field)
-    items = pool_items(pool, field)
+    needing = [spec for spec, s in scorers if getattr(s, "needs_reference", False)]
+    if needing and reference_field is None:
+        raise UsageError(f"scorer {', '.join(needing)} compares each text with a reference: name the column that "
+                         "holds the references (`reference_field`)")
+    items = pool_items(pool, field, reference_field)
     out: list[ScoredColumn] = []
     taken: dict[str, int] = {}
     for spec, scorer in scorers:
         taken[scorer.column] = taken.get(scorer.column, 0) + 1
         column = scorer.column if taken[scorer.column] == 1 else f"{scorer.column}_{taken[scorer.column]}"
-        runs = items if field is None or scorer.needs_instruction else [Item(it.text) for it in items]
+        runs = [Item(it.text, it.instruction if scorer.needs_instruction else None,
+                     it.reference if getattr(scorer, "needs_reference", False) else None) for it in items]
         advance = progress(f"scoring ({spec})", len(items)) if progress is not None else None
         out.append(ScoredColumn(spec, scorer, column, score(runs, scorer, cache=cache, progress=advance)))
     return out
