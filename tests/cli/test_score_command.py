@@ -117,3 +117,10 @@ def test_methods_lists_the_scorers_with_their_parameters(scorers, monkeypatch, c
     code, out, _ = cli(monkeypatch, capsys, "methods")
     section = out.split("quality scorers")[1]
     assert "words" in section and "Scores a text by its number of words" in section and "lower" in section
+
+
+def test_complexity_reads_the_guessed_instruction_column(scorers, rows, tmp_path, monkeypatch, capsys):
+    out_path = tmp_path / "scored.jsonl"
+    code, _, err = cli(monkeypatch, capsys, "score", str(rows), "-s", "complexity", "-o", str(out_path))
+    assert code == 0, err
+    assert io.read(str(out_path))["complexity_words"].to_pylist() == [1.0] * 5  # 'q0q0...' is one word

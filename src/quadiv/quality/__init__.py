@@ -20,6 +20,7 @@ from quadiv.quality._base import (
 )
 from quadiv.quality._cache import ScoreCache, item_key, score
 from quadiv.quality._combine import combine, normalize_column
+from quadiv.quality._complexity import ComplexityScorer
 from quadiv.quality._fasttext import FastTextScorer
 from quadiv.quality._heuristic import HeuristicScorer
 from quadiv.quality._judge import JudgeScorer
@@ -39,6 +40,7 @@ from quadiv.quality._pool import (
 __all__ = [
     "SCORERS",
     "ClassifierScorer",
+    "ComplexityScorer",
     "FastTextScorer",
     "HeuristicScorer",
     "IFDScorer",

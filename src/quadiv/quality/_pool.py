@@ -37,16 +37,23 @@ def build_scorers(specs: str | Sequence[str], params: Mapping[str, object] | Non
 
 
 def instruction_field_for(pool: Pool, scorers: Sequence[Scorer], given: str | None) -> str | None:
-    """The instruction column the scorers need: ``given``, else a conventional name the file has."""
-    if given is not None or not any(s.needs_instruction for s in scorers):
+    """The instruction column the scorers need or use: ``given``, else a conventional name the file has."""
+    if given is not None or not any(uses_instruction(s) for s in scorers):
         return given
     for name in INSTRUCTION_FIELD_GUESSES:
         if name in pool.table.column_names and name != pool.field:
             return name
+    if not any(s.needs_instruction for s in scorers):
+        return None
     needing = ", ".join(s.column for s in scorers if s.needs_instruction)
     raise UsageError(f"scorer {needing} scores (instruction, response) pairs and {pool.path} has none of the "
                      f"columns {', '.join(INSTRUCTION_FIELD_GUESSES)}: name the instruction column "
                      "(`instruction_field`)")
+
+
+def uses_instruction(scorer: Scorer) -> bool:
+    """Whether a scorer reads an item's instruction: it needs one, or uses one when there is (complexity)."""
+    return scorer.needs_instruction or getattr(scorer, "uses_instruction", False)
 
 
 def pool_items(pool: Pool, instruction_field: str | None, reference_field: str | None = None) -> list[Item]:
@@ -77,7 +84,7 @@ def score_pool(pool: Pool, scorers: Sequence[tuple[str, Scorer]], *, instruction
     for spec, scorer in scorers:
         taken[scorer.column] = taken.get(scorer.column, 0) + 1
         column = scorer.column if taken[scorer.column] == 1 else f"{scorer.column}_{taken[scorer.column]}"
-        runs = [Item(it.text, it.instruction if scorer.needs_instruction else None,
+        runs = [Item(it.text, it.instruction if uses_instruction(scorer) else None,
                      it.reference if getattr(scorer, "needs_reference", False) else None) for it in items]
         advance = progress(f"scoring ({spec})", len(items)) if progress is not None else None
         out.append(ScoredColumn(spec, scorer, column, score(runs, scorer, cache=cache, progress=advance)))

@@ -29,6 +29,7 @@ from quadiv.select._base import (
 from quadiv.select._baselines import KCenter, RandomSelector, TopQuality
 from quadiv.select._cluster import ClusterSelector
 from quadiv.select._d3 import D3Selector
+from quadiv.select._deita import DEITASelector
 from quadiv.select._dedup import DedupResult, dedup
 from quadiv.select._dpp import DPPSelector
 from quadiv.select._facility_location import FacilityLocation, facility_location_objective
@@ -38,7 +39,7 @@ from quadiv.select._quadmix import QuaDMixSelector
 from quadiv.select._qvendi import QVendiSelector
 
 __all__ = [
-    "SELECTORS", "BalancedSelector", "ClusterSelector", "D3Selector", "DPPSelector", "DedupResult", "FacilityLocation",
+    "SELECTORS", "BalancedSelector", "ClusterSelector", "D3Selector", "DEITASelector", "DPPSelector", "DedupResult", "FacilityLocation",
     "KCenter", "MMRSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
     "Selector", "TopQuality", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph",
     "register", "select", "unit_quality",
