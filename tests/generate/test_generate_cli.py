@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+
+from quadiv.cli._common import as_flags
 import typer
 from conftest import sample_words
 from typer.testing import CliRunner
@@ -114,7 +116,7 @@ def test_measure_reports_the_metrics_of_the_outputs(fake_openai, prompts_file, t
 def test_usage_errors(prompts_file, tmp_path, monkeypatch, args, message):
     monkeypatch.setitem(BACKENDS, "local-test", lambda model, concurrency=1: None)
     result = invoke(prompts_file, "-m", "m", "-o", tmp_path / "o.jsonl", *args)
-    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+    assert isinstance(result.exception, UsageError) and re.search(message, as_flags(str(result.exception)))
 
 
 @pytest.mark.parametrize("output, extra, message", [
@@ -134,7 +136,7 @@ def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     monkeypatch.chdir(tmp_path)
     result = invoke(prompts_file, "-b", "never", "-m", "m", "-o", output, *extra)
-    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+    assert isinstance(result.exception, UsageError) and re.search(message, as_flags(str(result.exception)))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
@@ -144,7 +146,7 @@ def test_an_output_that_would_overwrite_an_input_is_refused_before_any_work(
 ])
 def test_backend_option_errors(prompts_file, tmp_path, option, message):
     result = invoke(prompts_file, "-b", "openai", "-m", "m", "-o", tmp_path / "o.jsonl", "--backend-option", option)
-    assert isinstance(result.exception, UsageError) and re.search(message, str(result.exception))
+    assert isinstance(result.exception, UsageError) and re.search(message, as_flags(str(result.exception)))
 
 
 def test_novelty_wraps_the_strategy_and_rejects_near_copies_of_the_avoid_pool(

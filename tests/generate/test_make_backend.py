@@ -22,7 +22,7 @@ def test_a_factory_with_kwargs_gets_every_setting(monkeypatch):
 
 def test_wrong_settings_are_usage_errors(monkeypatch):
     monkeypatch.setitem(BACKENDS, "plain-test", lambda model, device=None: None)
-    with pytest.raises(UsageError, match="--base-url is for --backend openai"):
+    with pytest.raises(UsageError, match="`base_url` is for `backend` openai"):
         make_backend("plain-test", "m", base_url="http://x")
     with pytest.raises(UsageError, match="has no option 'colour'; its options are: device"):
         make_backend("plain-test", "m", {"colour": "red"})

@@ -58,11 +58,11 @@ class Chat:
 def test_min_p_hint_names_the_servers_that_have_it():
     with pytest.raises(UsageError) as err:
         check_capabilities(Sampling(min_p=0.1), Chat())
-    assert "--backend vllm" in str(err.value) and "vLLM's" in str(err.value) and "logits" not in str(err.value)
+    assert "`backend` vllm" in str(err.value) and "vLLM's" in str(err.value) and "logits" not in str(err.value)
 
 
 def test_logits_hint_names_the_local_backend():
-    with pytest.raises(UsageError, match=r"needs logits_hook, multi_model_step.*--backend transformers\)"):
+    with pytest.raises(UsageError, match=r"needs logits_hook, multi_model_step.*`backend` transformers\)"):
         check_capabilities(STRATEGIES["steer"](gamma=0), Chat())
 
 

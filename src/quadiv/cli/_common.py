@@ -44,7 +44,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "fraction": "--fraction", "budget": "--budget", "budget_evals": "--budget-evals",
                   "instruction_field": "--instruction-field", "report": "--report", "png": "--png",
                   "tradeoff": "--tradeoff", "embedder": "--embedder", "nan": "--combine-nan",
-                  "reference_field": "--reference-field"}
+                  "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
+                  "capabilities": "--capabilities"}
 
 
 def as_flags(message: str) -> str:

@@ -147,7 +147,7 @@ def adaptive_evaluations(
     names, senses = list(objectives), list(objectives.values())
     need = n_basis(grid.shape[1])
     if n_evals < need:
-        raise UsageError(f"--budget-evals {n_evals} is too few: a quadratic in {grid.shape[1]} knob(s) "
+        raise UsageError(f"`budget_evals` {n_evals} is too few: a quadratic in {grid.shape[1]} knob(s) "
                          f"needs at least {need} evaluations")
     n0 = min(n_evals, max(need, math.ceil(n_evals / 2)))
     done = [(grid[i], dict(evaluate(grid[i]))) for i in spread(grid, n0)]

@@ -66,7 +66,7 @@ def parse_budgets(spec: int | str | Sequence[int]) -> list[int]:
     try:
         budgets = [int(p) for p in parts if str(p).strip()]
     except ValueError:
-        raise UsageError(f"--budget takes a whole number or a comma list of them, got '{spec}'") from None
+        raise UsageError(f"`budget` takes a whole number or a comma list of them, got '{spec}'") from None
     if not budgets or any(b < 1 for b in budgets):
         raise UsageError(f"every budget must be a positive whole number, got '{spec}'")
     return budgets

@@ -138,9 +138,9 @@ def _offered_by(missing: list[str]) -> str:
     """The backends that offer every capability in ``missing``, as a hint."""
     local = [name for name, factory in sorted(BACKENDS.items())
              if isinstance(caps := getattr(factory, "capabilities", None), frozenset) and set(missing) <= caps]
-    options = [f"--backend {name}" for name in local]
+    options = [f"`backend` {name}" for name in local]
     if set(missing) <= _SERVER_CAPABILITIES:
-        options.append("--backend openai with a server that has it, such as vLLM's")
+        options.append("`backend` openai with a server that has it, such as vLLM's")
     return "e.g. " + " or ".join(options) if options else "no registered backend offers all of it"
 
 

@@ -100,10 +100,10 @@ def budget_from(budget: int | None = None, fraction: float | None = None, *, n: 
     Exactly one of ``budget`` and ``fraction`` is given; ``budget`` must lie in [1, n], ``fraction`` in (0, 1].
     """
     if (budget is None) == (fraction is None):
-        raise UsageError("give exactly one of --budget N or --fraction F")
+        raise UsageError("give exactly one of `budget` N or `fraction` F")
     if fraction is not None:
         if not 0 < fraction <= 1:
-            raise UsageError(f"--fraction must lie in (0, 1], got {fraction}")
+            raise UsageError(f"`fraction` must lie in (0, 1], got {fraction}")
         return max(1, round(fraction * n))
     check_budget(budget, n)
     return budget

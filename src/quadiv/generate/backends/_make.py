@@ -24,7 +24,7 @@ def make_backend(name: str, model: str, options: dict[str, Any] | None = None, *
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
         for option in ("base_url", "capabilities"):
             if common.get(option) is not None and option not in accepted:
-                raise UsageError(f"--{option.replace('_', '-')} is for --backend openai; backend '{name}' runs "
+                raise UsageError(f"`{option}` is for `backend` openai; backend '{name}' runs "
                                  "the model itself")
         common = {k: v for k, v in common.items() if k in accepted}
         unknown = {k: v for k, v in options.items() if k not in accepted or k == "model"}
