@@ -42,7 +42,7 @@ def test_an_existing_journal_needs_resume(tmp_path):
     journal = Journal.open(path, SETTINGS, resume=False)
     journal.append([row(0, 0)])
     journal.close()
-    with pytest.raises(UsageError, match="pass --resume to continue it, or delete"):
+    with pytest.raises(UsageError, match="pass `resume` to continue it, or delete"):
         Journal.open(path, SETTINGS, resume=False)
 
 

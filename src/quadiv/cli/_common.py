@@ -45,7 +45,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "instruction_field": "--instruction-field", "report": "--report", "png": "--png",
                   "tradeoff": "--tradeoff", "embedder": "--embedder", "nan": "--combine-nan",
                   "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
-                  "capabilities": "--capabilities"}
+                  "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
+                  "group_field": "--group-field", "objectives": "--objectives"}
 
 
 def as_flags(message: str) -> str:

@@ -140,7 +140,7 @@ def embeddings_from_column(table, field: str, *, normalize: bool = True, path: s
     if not (pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)):
         raise InputError(
             f"column '{field}' must hold lists of floats (one embedding per row), got {kind}", path=path,
-            fix="write each row's embedding as a list of numbers, or pass --embeddings FILE.npy",
+            fix="write each row's embedding as a list of numbers, or pass `embeddings` FILE.npy",
         )
     if column.null_count:
         _fail(table, field, int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0]), path,

@@ -133,7 +133,7 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
     spread = groups is not None and quality is not None
     for name in objectives:
         if name in GROUP_METRICS and not spread:
-            raise UsageError(f"objective '{name}' needs groups and quality scores (--group-field, --quality-field)")
+            raise UsageError(f"objective '{name}' needs groups and quality scores (`group_field`, `quality_field`)")
     names += [o for o in objectives if o not in names and o not in GROUP_METRICS]
     have = {"X": True, "texts": texts is not None, "quality": quality is not None, "Xq": quality is not None}
     for name in parse_metrics(names):
@@ -286,7 +286,7 @@ def front_from_table(table: pa.Table | Sequence[Mapping], objectives: Mapping[st
     missing = [o for o in objectives if o not in table.column_names]
     if missing:
         raise InputError(f"no column {', '.join(missing)} for the objectives (columns: "
-                         f"{', '.join(table.column_names)})", path=path, fix="name existing columns in --objectives")
+                         f"{', '.join(table.column_names)})", path=path, fix="name existing columns in `objectives`")
     metrics = {o: io.float_column(table, o, path=path) for o in objectives}
     knobs = [c for c in table.column_names if c not in objectives and c not in ("id", "method")]
     rows = table.select(knobs).to_pylist()

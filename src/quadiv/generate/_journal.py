@@ -45,7 +45,7 @@ class Journal:
         if path.exists():
             good_bytes, header, rows = _read(path)
             if rows and not resume:
-                raise UsageError(f"{path} holds the finished rows of an earlier run that stopped: pass --resume "
+                raise UsageError(f"{path} holds the finished rows of an earlier run that stopped: pass `resume` "
                                  "to continue it, or delete that file to start again")
             if rows:
                 _check_settings(path, header, settings)
