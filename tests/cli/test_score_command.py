@@ -124,3 +124,11 @@ def test_complexity_reads_the_guessed_instruction_column(scorers, rows, tmp_path
     code, _, err = cli(monkeypatch, capsys, "score", str(rows), "-s", "complexity", "-o", str(out_path))
     assert code == 0, err
     assert io.read(str(out_path))["complexity_words"].to_pylist() == [1.0] * 5  # 'q0q0...' is one word
+
+
+def test_methods_lists_the_metrics_from_the_registry(scorers, monkeypatch, capsys):
+    from quadiv.measure import METRICS
+
+    _, out, _ = cli(monkeypatch, capsys, "methods")
+    section = out.split("metrics (")[1].split("embedders")[0]
+    assert all(f"  {name} " in section for name in METRICS.names()) and "vendi_q<order>" in section

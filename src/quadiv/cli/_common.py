@@ -46,7 +46,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "tradeoff": "--tradeoff", "embedder": "--embedder", "nan": "--combine-nan",
                   "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
-                  "group_field": "--group-field", "objectives": "--objectives"}
+                  "group_field": "--group-field", "objectives": "--objectives",
+                  "input_field": "--input-field", "reference": "--reference"}
 
 
 def as_flags(message: str) -> str:

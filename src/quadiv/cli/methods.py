@@ -10,7 +10,9 @@ from quadiv._registry import Registry
 def methods_command() -> None:
     """List the selection methods, generation strategies, backends, embedders and scorers from their registries."""
     from quadiv.embed import EMBEDDERS
+    from quadiv.cli._common import as_flags
     from quadiv.generate import BACKENDS, STRATEGIES
+    from quadiv.measure import FAMILIES, METRICS
     from quadiv.quality import SCORERS, scorer_spec
     from quadiv.select import SELECTORS
 
@@ -24,6 +26,11 @@ def methods_command() -> None:
             print(f"  {'':18s}   {p.name} ({default}): {p.help}")
     print("\ngeneration backends (quadiv generate --backend B --model M --backend-option NAME=VALUE):")
     _list_parameters_line(BACKENDS)
+    print("\nmetrics (quadiv measure --metrics M1,M2; front --objectives M:max):")
+    for name, metric in METRICS.items():
+        print(f"  {name:24s} {metric.description} [needs {as_flags(metric.input_text)}]")
+    for name, build in FAMILIES.items():
+        print(f"  {name:24s} the family: {name.split('_')[0]} of any {name.split('<')[1].rstrip('>')}")
     print("\nembedders (--embedder E):")
     for name, factory in EMBEDDERS.items():
         print(f"  {name:18s} {_summary(factory)}")

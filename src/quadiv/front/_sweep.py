@@ -25,16 +25,13 @@ from quadiv.errors import InputError, UsageError
 from quadiv.front._pareto import hypervolume, knee_point, pareto_mask, parse_objectives, r2_indicator
 from quadiv.front._surrogate import DENSE_POINTS, adaptive_evaluations, dense_grid, fit_report, n_basis
 from quadiv.geometry import unit_rows
-from quadiv.measure import Sample, compute, default_metrics, metric_input, parse_metrics
+from quadiv.measure import Sample, compute, default_metrics, missing_input, parse_metrics
 from quadiv.select import SELECTORS, get_selector
 
 DEFAULT_METHODS = ("facility-location", "dpp", "mmr", "cluster")
 DEFAULT_OBJECTIVES = {"quality_mean": "max", "vendi": "max"}
 DEFAULT_TRADEOFFS = "0:1:11"
 GROUP_METRICS = ("worst_group_quality", "group_p20_quality", "group_gini_quality", "harmony_quality")
-_TOKEN_METRICS = ("distinct_", "ead", "ngram_diversity")
-_NEEDS = {"texts": "texts (--field)", "quality": "quality scores (--quality-field)",
-          "Xq": "quality scores (--quality-field)"}
 
 
 def parse_grid(spec: str | Sequence[float]) -> np.ndarray:
@@ -135,16 +132,12 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
         if name in GROUP_METRICS and not spread:
             raise UsageError(f"objective '{name}' needs groups and quality scores (`group_field`, `quality_field`)")
     names += [o for o in objectives if o not in names and o not in GROUP_METRICS]
-    have = {"X": True, "texts": texts is not None, "quality": quality is not None, "Xq": quality is not None}
     for name in parse_metrics(names):
-        if not have[metric_input(name)[0]]:
-            raise UsageError(f"metric '{name}' needs {_NEEDS[metric_input(name)[0]]}, which this run does not have")
+        lacking = missing_input(name, X=True, texts=texts is not None, quality=quality is not None)
+        if lacking:
+            raise UsageError(f"metric '{name}' needs {lacking}, which this run does not have")
     quality = None if quality is None else np.asarray(quality, dtype=np.float64)
-    sample = Sample(X, None if texts is None else list(texts), quality, seed=seed)
-    if texts is not None and any(m.startswith(_TOKEN_METRICS) for m in names):
-        _ = sample.tokens
-    if "self_bleu" in names:
-        _ = sample.bleu_tokens
+    sample = Sample(X, None if texts is None else list(texts), quality, seed=seed).prepare(names)
     return SweepData(X, sample, quality, None if groups is None else np.asarray(groups), list(names))
 
 

@@ -13,10 +13,22 @@ from quadiv.measure._groups import (
 )
 from quadiv.measure._lexical import compression_ratio, distinct_n, ead, ngram_diversity, self_bleu, tokenize
 from quadiv.measure._measure import group_spread, measure
+from quadiv.measure._metrics import (
+    FAMILIES,
+    KNOWN_METRICS,
+    METRICS,
+    Metric,
+    Sample,
+    compute,
+    default_metrics,
+    get_metric,
+    metric_input,
+    missing_input,
+    parse_metrics,
+)
 from quadiv.measure._reference import prdc
 from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
-from quadiv.measure._suite import KNOWN_METRICS, Sample, compute, default_metrics, metric_input, parse_metrics
 from quadiv.measure._vendi import (
     mean_pairwise_distance,
     qvendi,
@@ -28,10 +40,43 @@ from quadiv.measure._vendi import (
 )
 
 __all__ = [
-    "across_input_diversity", "add_intervals", "bootstrap_ci", "cluster_entropy", "compression_ratio",
-    "compute", "default_metrics", "distinct_n", "ead", "gini", "group_counts", "group_quality",
-    "group_spread", "harmony", "harmony_across_models", "KNOWN_METRICS", "mean_pairwise_distance", "measure",
-    "metric_input", "ngram_diversity", "parse_metrics", "per_input_diversity", "prdc", "quality_stats",
-    "qvendi", "Sample", "selection_metrics", "self_bleu", "tokenize", "vendi", "vendi_from_spectrum",
-    "vendi_kernel", "vendi_samples", "vendi_spectrum",
+    "FAMILIES",
+    "KNOWN_METRICS",
+    "METRICS",
+    "Metric",
+    "Sample",
+    "across_input_diversity",
+    "add_intervals",
+    "bootstrap_ci",
+    "cluster_entropy",
+    "compression_ratio",
+    "compute",
+    "default_metrics",
+    "distinct_n",
+    "ead",
+    "get_metric",
+    "gini",
+    "group_counts",
+    "group_quality",
+    "group_spread",
+    "harmony",
+    "harmony_across_models",
+    "mean_pairwise_distance",
+    "measure",
+    "metric_input",
+    "missing_input",
+    "ngram_diversity",
+    "parse_metrics",
+    "per_input_diversity",
+    "prdc",
+    "quality_stats",
+    "qvendi",
+    "selection_metrics",
+    "self_bleu",
+    "tokenize",
+    "vendi",
+    "vendi_from_spectrum",
+    "vendi_kernel",
+    "vendi_samples",
+    "vendi_spectrum",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.measure import _suite
+from quadiv.measure import _metrics
 
 
 def bootstrap_ci(
@@ -35,12 +35,12 @@ def bootstrap_ci(
         raise UsageError(f"the bootstrap needs at least 2 resamples, got {n_resamples!r}")
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must lie in (0, 1), got {confidence}")
-    whole = _suite.Sample(X, None if texts is None else list(texts), quality, seed=seed).prepare(metrics)
+    whole = _metrics.Sample(X, None if texts is None else list(texts), quality, seed=seed).prepare(metrics)
     n = next(len(a) for a in (X, texts, quality) if a is not None)
     rng = np.random.default_rng(seed)
     values = np.empty((int(n_resamples), len(metrics)))
     for b in range(int(n_resamples)):
-        part = _suite.compute(metrics, whole.subset(rng.integers(0, n, size=n)))
+        part = _metrics.compute(metrics, whole.subset(rng.integers(0, n, size=n)))
         values[b] = [part[name] for name in metrics]
         if progress is not None:
             progress(1)
@@ -74,7 +74,7 @@ def add_intervals(
     8,050 AlpacaEval answers in 10 groups, `measure -m vendi,quality_mean,distinct_2 --bootstrap 100`
     runs about 2 minutes on 2 cores, most of it distinct-2 (about 0.2 s per resample of 8,050 texts).
     """
-    names = list(metrics) if metrics is not None else _suite.default_metrics(
+    names = list(metrics) if metrics is not None else _metrics.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
     if X is not None:
         from quadiv.geometry import unit_rows

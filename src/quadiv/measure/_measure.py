@@ -7,7 +7,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.geometry import has_zero_row, unit_rows
-from quadiv.measure import _groups, _lexical, _reference, _structure, _suite, _vendi
+from quadiv.measure import _groups, _lexical, _metrics, _reference, _structure, _vendi
 
 
 def measure(
@@ -43,20 +43,20 @@ def measure(
         empty = has_zero_row(X) or (reference is not None and has_zero_row(reference))
         X = unit_rows(X, empty_axis=empty)
         reference = None if reference is None else unit_rows(reference, empty_axis=empty)
-    names = list(metrics) if metrics is not None else _suite.default_metrics(
+    names = list(metrics) if metrics is not None else _metrics.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
-    whole = _suite.Sample(X, texts, quality, seed=seed)
+    whole = _metrics.Sample(X, texts, quality, seed=seed)
     labels = sorted(set(np.asarray(groups).tolist()), key=str) if groups is not None else []
     if progress is not None:
         progress(0, total=len(names) * (1 + len(labels)))
-    overall = _suite.compute(names, whole, progress=progress)
+    overall = _metrics.compute(names, whole, progress=progress)
     result = {"n": n, "metrics": overall, "groups": {}}
     if groups is not None:
         groups = np.asarray(groups)
         for label in labels:
             idx = np.flatnonzero(groups == label)
             part = result["groups"][str(label)] = {
-                "n": int(idx.size), **_suite.compute(names, whole.subset(idx), progress=progress)}
+                "n": int(idx.size), **_metrics.compute(names, whole.subset(idx), progress=progress)}
             if input_ids is not None:
                 part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
                                              None if texts is None else [texts[i] for i in idx], strict=False))
@@ -69,7 +69,7 @@ def measure(
         overall.update(_reference.prdc(reference, X, k=k))
     missing = [name for name in names if name not in overall]  # a derived metric asked for without its input
     if missing:
-        raise UsageError(f"metric '{missing[0]}' needs {_suite.DERIVED_METRICS[missing[0]]}, "
+        raise UsageError(f"metric '{missing[0]}' needs {_metrics.DERIVED_METRICS[missing[0]]}, "
                          "which this run does not have")
     return result
 
