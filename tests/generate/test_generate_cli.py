@@ -12,12 +12,11 @@ import time
 
 import numpy as np
 import pytest
-
-from quadiv.cli._common import as_flags
 import typer
 from conftest import sample_words
 from typer.testing import CliRunner
 
+from quadiv.cli._common import as_flags
 from quadiv.cli.generate import generate_command
 from quadiv.errors import UsageError
 from quadiv.generate import BACKENDS, journal_path

@@ -19,10 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from quadiv.io import read_pool
 from quadiv.embed import embeddings_from_column, load_embeddings
 from quadiv.errors import InputError
-from quadiv.io import iter_batches, read
+from quadiv.io import iter_batches, read, read_pool
 
 GOOD_JSONL = b'{"text": "a", "q": 1}\n{"text": "b", "q": 2}\n'
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
+import inspect
 import json
 import math
 import re
 import string
 import sys
+import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -237,3 +241,90 @@ def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instr
                                progress=lambda label, total: counting(advance))
     pool = Pool(with_columns(pool.table, scored_columns([result])), pool.path, pool.field)
     return pool_quality(pool, X, result.column, missing, higher_is_better=result.scorer.higher_is_better)
+
+
+def _option(default: Any) -> Any:
+    """A dataclass field whose command-line option is ``default`` (a typer.Option)."""
+    return dataclasses.field(metadata={"option": default})
+
+
+@dataclasses.dataclass
+class EmbeddingSource:
+    """Where a command's embeddings come from: --embedder, --embeddings, --embedding-field, --base-url."""
+
+    embedder: str = _option(EMBEDDER)
+    embeddings: Path | None = _option(EMBEDDINGS)
+    embedding_field: str | None = _option(EMB_FIELD)
+    base_url: str | None = _option(BASE_URL)
+
+    def load(self, pool, quiet: bool):
+        """(X, embedder label) for ``pool``."""
+        return load_embeddings_for(pool, self.embedder, self.embeddings, self.embedding_field, self.base_url, quiet)
+
+
+@dataclasses.dataclass
+class QualitySource:
+    """Where a command's quality comes from: --quality-field or --quality SCORER, and the missing-value policy."""
+
+    quality_field: str | None = _option(QUALITY)
+    quality_missing: str = _option(QUALITY_MISSING)
+    quality_scorer: str | None = _option(QUALITY_SCORER)
+    quality_param: list[str] = _option(QUALITY_PARAM)
+    instruction_field: str | None = _option(INSTRUCTION)
+
+    @functools.cached_property
+    def scorer(self):
+        """The --quality scorer as (spec, scorer), or None; built on first use, before any work."""
+        return quality_scorer(self.quality_scorer, self.quality_param, self.quality_field)
+
+    @property
+    def columns(self) -> tuple[str | None, ...]:
+        """The columns besides the quality field that scoring reads."""
+        return (self.instruction_field,)
+
+    @property
+    def whole_rows(self) -> bool:
+        """Whether the pool must be read whole (to guess the scorer's instruction column)."""
+        return needs_whole_rows(self.scorer, self.instruction_field)
+
+    def load(self, pool, X, quiet: bool):
+        """(pool, X, quality): read the column, or score the pool."""
+        return load_quality(pool, X, self.quality_field, self.quality_missing, self.scorer, self.instruction_field,
+                            quiet)
+
+
+@dataclasses.dataclass
+class RunOptions:
+    """--seed, --json and --quiet."""
+
+    seed: int = _option(SEED)
+    as_json: bool = _option(JSON)
+    quiet: bool = _option(QUIET)
+
+
+def with_options(**groups: type) -> Any:
+    """Decorator: the command takes each group (a dataclass above) as one argument, and typer sees the
+    group's fields as options after the command's own, each with the typer.Option in its metadata."""
+
+    def decorate(command):
+        own = [p for name, p in inspect.signature(command).parameters.items() if name not in groups]
+        hints = typing.get_type_hints(command)
+        added = []
+        for cls in groups.values():
+            types = typing.get_type_hints(cls)
+            added += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.metadata["option"],
+                                        annotation=types[f.name]) for f in dataclasses.fields(cls)]
+
+        @functools.wraps(command)
+        def run(**values):
+            for name, cls in groups.items():
+                values[name] = cls(**{f.name: values.pop(f.name) for f in dataclasses.fields(cls)})
+            return command(**values)
+
+        params = [p.replace(annotation=hints[p.name]) for p in own] + added
+        run.__signature__ = inspect.Signature(params, return_annotation=None)
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        del run.__wrapped__  # typer reads the signature above, not the command's
+        return run
+
+    return decorate

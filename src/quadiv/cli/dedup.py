@@ -10,6 +10,7 @@ from quadiv import io
 from quadiv.cli import _common
 
 
+@_common.with_options(embedding=_common.EmbeddingSource, run=_common.RunOptions)
 def dedup_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the kept rows (format by extension)."),
@@ -23,13 +24,9 @@ def dedup_command(
     group_field: str | None = typer.Option(
         None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
     quality_field: str | None = _common.QUALITY,
-    embedder: str = _common.EMBEDDER,
-    embeddings: Path | None = _common.EMBEDDINGS,
-    embedding_field: str | None = _common.EMB_FIELD,
-    base_url: str | None = _common.BASE_URL,
-    seed: int = _common.SEED,
-    as_json: bool = _common.JSON,
-    quiet: bool = _common.QUIET,
+    *,
+    embedding: _common.EmbeddingSource,
+    run: _common.RunOptions,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
     from quadiv.select import dedup as run_dedup
@@ -38,13 +35,14 @@ def dedup_command(
     if removed_path is not None:
         _common.check_output(removed_path, (input,), "--removed",
                      [(output, "the --output file: give the removed rows a file of their own")])
-    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field,), whole_rows=True)
+    seed, quiet = run.seed, run.quiet
+    pool = _common.load_pool(input, field, group_field, quality_field, (embedding.embedding_field,), whole_rows=True)
     for path in (output, removed_path):
         if path is not None:
             io.check_writable(pool.table.schema, path)
     X = None
     if semantic is not None:
-        X, _ = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
+        X, _ = embedding.load(pool, quiet)
     quality = pool.floats(quality_field) if quality_field else None
     groups = pool.labels(group_field) if group_field else None
     with _common.progress("removing duplicates", None, quiet):
@@ -55,7 +53,7 @@ def dedup_command(
     if removed_path is not None:
         io.write(_removed_rows(pool, result), str(removed_path))
         summary["removed_rows"] = str(removed_path)
-    if as_json:
+    if run.as_json:
         print(json.dumps(summary))
     else:
         removed = ", ".join(f"{stage} {count}" for stage, count in result.removed.items())

@@ -10,6 +10,8 @@ from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
+@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
+                      run=_common.RunOptions)
 def front_command(
     input: Path | None = typer.Argument(
         None, help="Pool to sweep: JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
@@ -35,18 +37,10 @@ def front_command(
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the front."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
-    quality_field: str | None = _common.QUALITY,
-    quality_missing: str = _common.QUALITY_MISSING,
-    quality_scorer: str | None = _common.QUALITY_SCORER,
-    quality_param: list[str] = _common.QUALITY_PARAM,
-    instruction_field: str | None = _common.INSTRUCTION,
-    embedder: str = _common.EMBEDDER,
-    embeddings: Path | None = _common.EMBEDDINGS,
-    embedding_field: str | None = _common.EMB_FIELD,
-    base_url: str | None = _common.BASE_URL,
-    seed: int = _common.SEED,
-    as_json: bool = _common.JSON,
-    quiet: bool = _common.QUIET,
+    *,
+    quality_source: _common.QualitySource,
+    embedding: _common.EmbeddingSource,
+    run: _common.RunOptions,
 ) -> None:
     """The quality-diversity trade-off front: Pareto points, hypervolume, R2 and knee, as JSON."""
     from quadiv.front import parse_objectives
@@ -67,17 +61,16 @@ def front_command(
         result, data = _from_table(from_table, objectives, ref), None
     else:
         result, data = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
-                              (field, group_field, quality_field, quality_missing, quality_scorer, quality_param, instruction_field),
-                              (embedder, embeddings, embedding_field, base_url), seed, quiet)
+                              (field, group_field), quality_source, embedding, run)
     result["input"] = str(source)
     result = _common.finite(result)
     _write(result, output)
     if report is not None:
         from quadiv.report import build_report, say_written
 
-        rows = _knee_rows(result, *data, seed) if data is not None else None
+        rows = _knee_rows(result, *data, run.seed) if data is not None else None
         say_written(build_report(result, str(report), kind="front", rows=rows))
-    if as_json:
+    if run.as_json:
         print(json.dumps(result))
     else:
         _print_front(result, output)
@@ -99,7 +92,8 @@ def _from_table(path: Path, objectives: dict, reference: list[float] | None) -> 
 
 def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str | None, objectives: dict,
            metrics: str | None, reference: list[float] | None, budget_evals: int | None, fields: tuple,
-           embedding: tuple, seed: int, quiet: bool) -> tuple[dict, tuple]:
+           quality_source: _common.QualitySource, embedding: _common.EmbeddingSource,
+           run: _common.RunOptions) -> tuple[dict, tuple]:
     """Check every argument, load and embed the pool, run the sweep; also returns (pool, X, quality, groups)."""
     from quadiv.front import DEFAULT_METHODS, front, parse_budgets, parse_grid
     from quadiv.measure import parse_metrics
@@ -115,13 +109,13 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
     metric_names = parse_metrics(metrics)
     if budget_evals is not None and budget_evals < 1:
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
-    field, group_field, quality_field, quality_missing, quality_scorer, quality_param, instruction_field = fields
-    embedder, embeddings, embedding_field, base_url = embedding
-    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
-    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field, instruction_field),
-                             whole_rows=_common.needs_whole_rows(scorer, instruction_field))
-    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
+    field, group_field = fields
+    seed, quiet = run.seed, run.quiet
+    pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
+                             (embedding.embedding_field, *quality_source.columns),
+                             whole_rows=quality_source.whole_rows)
+    X, label = embedding.load(pool, quiet)
+    pool, X, quality = quality_source.load(pool, X, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     total = len(names) * (budget_evals or grid.size * len(budgets))

@@ -1,6 +1,7 @@
 """`quadiv measure`: how diverse and how good a set is, overall and per group."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,21 +10,14 @@ import typer
 from quadiv.cli import _common
 
 
+@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
+                      run=_common.RunOptions)
 def measure_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
-    quality_field: str | None = _common.QUALITY,
-    quality_missing: str = _common.QUALITY_MISSING,
-    quality_scorer: str | None = _common.QUALITY_SCORER,
-    quality_param: list[str] = _common.QUALITY_PARAM,
-    instruction_field: str | None = _common.INSTRUCTION,
     input_field: str | None = typer.Option(
         None, "--input-field", help="Column naming the input (prompt) of each output: per-input diversity."),
-    embedder: str = _common.EMBEDDER,
-    embeddings: Path | None = _common.EMBEDDINGS,
-    embedding_field: str | None = _common.EMB_FIELD,
-    base_url: str | None = _common.BASE_URL,
     metrics: str | None = typer.Option(None, "--metrics", help="Comma-separated metric names (see the README's table)."),
     reference: Path | None = typer.Option(
         None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
@@ -33,9 +27,10 @@ def measure_command(
         "(each resample recomputes the metrics: name a few with --metrics)."),
     report: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
-    seed: int = _common.SEED,
-    as_json: bool = _common.JSON,
-    quiet: bool = _common.QUIET,
+    *,
+    quality_source: _common.QualitySource,
+    embedding: _common.EmbeddingSource,
+    run: _common.RunOptions,
 ) -> None:
     """How diverse and how good a set is, overall and per group."""
     from quadiv.measure import measure as run_measure
@@ -44,18 +39,19 @@ def measure_command(
 
     names = parse_metrics(metrics)
     check_report_paths(report, png, (input,))
-    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
-    pool = _common.load_pool(input, field, group_field, quality_field, (input_field, embedding_field, instruction_field),
-                             whole_rows=_common.needs_whole_rows(scorer, instruction_field))
-    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
+    seed, quiet = run.seed, run.quiet
+    pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
+                             (input_field, embedding.embedding_field, *quality_source.columns),
+                             whole_rows=quality_source.whole_rows)
+    X, label = embedding.load(pool, quiet)
+    pool, X, quality = quality_source.load(pool, X, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None
     ref_X = None
     if reference is not None:
-        ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding_field,))
-        ref_X, _ = _common.load_embeddings_for(ref_pool, embedder, None, embedding_field, base_url, quiet)
+        ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding.embedding_field,))
+        ref_X, _ = dataclasses.replace(embedding, embeddings=None).load(ref_pool, quiet)
     with _common.progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              k=k, seed=seed, progress=advance)
@@ -74,7 +70,7 @@ def measure_command(
             rows["groups"] = group_rows(groups, quality)
         rows["map"] = map_rows(X, labels=groups, seed=seed)
         say_written(build_report(result, str(report), kind="measure", rows=rows, png_dir=_common.png_dir(png)))
-    if as_json:
+    if run.as_json:
         print(json.dumps(_common.finite(result)))
     else:
         _print_measure(result, str(input))

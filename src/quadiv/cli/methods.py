@@ -9,8 +9,8 @@ from quadiv._registry import Registry
 
 def methods_command() -> None:
     """List the selection methods, generation strategies, backends, embedders and scorers from their registries."""
-    from quadiv.embed import EMBEDDERS
     from quadiv.cli._common import as_flags
+    from quadiv.embed import EMBEDDERS
     from quadiv.generate import BACKENDS, STRATEGIES
     from quadiv.measure import FAMILIES, METRICS
     from quadiv.quality import SCORERS, scorer_spec

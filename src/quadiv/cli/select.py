@@ -10,6 +10,8 @@ from quadiv import io
 from quadiv.cli import _common
 
 
+@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
+                      run=_common.RunOptions)
 def select_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the chosen rows (format by extension)."),
@@ -20,20 +22,12 @@ def select_command(
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter NAME=VALUE (repeatable)."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
-    quality_field: str | None = _common.QUALITY,
-    quality_missing: str = _common.QUALITY_MISSING,
-    quality_scorer: str | None = _common.QUALITY_SCORER,
-    quality_param: list[str] = _common.QUALITY_PARAM,
-    instruction_field: str | None = _common.INSTRUCTION,
-    embedder: str = _common.EMBEDDER,
-    embeddings: Path | None = _common.EMBEDDINGS,
-    embedding_field: str | None = _common.EMB_FIELD,
-    base_url: str | None = _common.BASE_URL,
     report_path: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
-    seed: int = _common.SEED,
-    as_json: bool = _common.JSON,
-    quiet: bool = _common.QUIET,
+    *,
+    quality_source: _common.QualitySource,
+    embedding: _common.EmbeddingSource,
+    run: _common.RunOptions,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
     from quadiv.measure import selection_metrics
@@ -43,13 +37,14 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
-    scorer = _common.quality_scorer(quality_scorer, quality_param, quality_field)
-    pool = _common.load_pool(input, field, group_field, quality_field, (embedding_field, instruction_field),
-                             whole_rows=True)
+    seed, quiet = run.seed, run.quiet
+    _ = quality_source.scorer  # an unknown scorer fails before any work
+    pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
+                             (embedding.embedding_field, *quality_source.columns), whole_rows=True)
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
-    X, label = _common.load_embeddings_for(pool, embedder, embeddings, embedding_field, base_url, quiet)
-    pool, X, quality = _common.load_quality(pool, X, quality_field, quality_missing, scorer, instruction_field, quiet)
+    X, label = embedding.load(pool, quiet)
+    pool, X, quality = quality_source.load(pool, X, quiet)
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None
@@ -73,7 +68,7 @@ def select_command(
         rows = selection_rows(pool.table, X, chosen, quality, groups, seed=seed)
         say_written(build_report(summary, str(report_path), kind="select", rows=rows,
                                  png_dir=_common.png_dir(png)))
-    if as_json:
+    if run.as_json:
         print(json.dumps(_common.finite(summary)))
     else:
         _print_select(summary)

@@ -7,9 +7,9 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
+from quadiv.errors import InputError, UsageError
 from quadiv.io._fields import float_column, render_texts, string_column, take
 from quadiv.io._read import read as read_table
-from quadiv.errors import InputError, UsageError
 
 TEXT_FIELD_GUESSES = ("text", "output", "response", "completion", "generation", "content", "solution", "answer")
 

@@ -29,8 +29,8 @@ from quadiv.select._base import (
 from quadiv.select._baselines import KCenter, RandomSelector, TopQuality
 from quadiv.select._cluster import ClusterSelector
 from quadiv.select._d3 import D3Selector
-from quadiv.select._deita import DEITASelector
 from quadiv.select._dedup import DedupResult, dedup
+from quadiv.select._deita import DEITASelector
 from quadiv.select._dpp import DPPSelector
 from quadiv.select._facility_location import FacilityLocation, facility_location_objective
 from quadiv.select._mmr import MMRSelector
