@@ -15,18 +15,13 @@ import time
 from pathlib import Path
 
 from datatrove.data import Document
-from datatrove.pipeline.filters import (
-    C4QualityFilter,
-    FineWebQualityFilter,
-    GopherQualityFilter,
-    GopherRepetitionFilter,
-)
+from datatrove.pipeline import filters as dt
 
 from quadiv.quality import HeuristicScorer, Item
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_outputs.jsonl"
-FILTERS = {"gopher_quality": GopherQualityFilter, "gopher_repetition": GopherRepetitionFilter,
-           "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
+FILTERS = {"gopher_quality": dt.GopherQualityFilter, "gopher_repetition": dt.GopherRepetitionFilter,
+           "c4": dt.C4QualityFilter, "fineweb": dt.FineWebQualityFilter}
 
 
 def main() -> None:

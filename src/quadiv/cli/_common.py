@@ -302,24 +302,34 @@ class RunOptions:
     quiet: bool = _option(QUIET)
 
 
-def with_options(**groups: type) -> Any:
-    """Decorator: the command takes each group (a dataclass above) as one argument, and typer sees the
-    group's fields as options after the command's own, each with the typer.Option in its metadata."""
+class Options(typing.NamedTuple):
+    """The option groups a command takes, in one argument: ``options.quality``, ``.embedding``, ``.run``."""
+
+    quality: QualitySource | None
+    embedding: EmbeddingSource | None
+    run: RunOptions
+
+
+def with_options(*, quality: bool = True, embedding: bool = True) -> Any:
+    """Decorator: the command's ``options`` argument is an :class:`Options` built from option groups
+    (the dataclasses above), whose fields typer sees as options after the command's own."""
+    groups = {"quality": QualitySource if quality else None, "embedding": EmbeddingSource if embedding else None,
+              "run": RunOptions}
 
     def decorate(command):
-        own = [p for name, p in inspect.signature(command).parameters.items() if name not in groups]
+        own = [p for name, p in inspect.signature(command).parameters.items() if name != "options"]
         hints = typing.get_type_hints(command)
         added = []
-        for cls in groups.values():
+        for cls in filter(None, groups.values()):
             types = typing.get_type_hints(cls)
             added += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.metadata["option"],
                                         annotation=types[f.name]) for f in dataclasses.fields(cls)]
 
         @functools.wraps(command)
         def run(**values):
-            for name, cls in groups.items():
-                values[name] = cls(**{f.name: values.pop(f.name) for f in dataclasses.fields(cls)})
-            return command(**values)
+            built = {name: cls and cls(**{f.name: values.pop(f.name) for f in dataclasses.fields(cls)})
+                     for name, cls in groups.items()}
+            return command(**values, options=Options(**built))
 
         params = [p.replace(annotation=hints[p.name]) for p in own] + added
         run.__signature__ = inspect.Signature(params, return_annotation=None)

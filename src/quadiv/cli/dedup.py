@@ -10,7 +10,7 @@ from quadiv import io
 from quadiv.cli import _common
 
 
-@_common.with_options(embedding=_common.EmbeddingSource, run=_common.RunOptions)
+@_common.with_options(quality=False)
 def dedup_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the kept rows (format by extension)."),
@@ -24,9 +24,7 @@ def dedup_command(
     group_field: str | None = typer.Option(
         None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
     quality_field: str | None = _common.QUALITY,
-    *,
-    embedding: _common.EmbeddingSource,
-    run: _common.RunOptions,
+    options: _common.Options = None,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
     from quadiv.select import dedup as run_dedup
@@ -35,6 +33,7 @@ def dedup_command(
     if removed_path is not None:
         _common.check_output(removed_path, (input,), "--removed",
                      [(output, "the --output file: give the removed rows a file of their own")])
+    _, embedding, run = options
     seed, quiet = run.seed, run.quiet
     pool = _common.load_pool(input, field, group_field, quality_field, (embedding.embedding_field,), whole_rows=True)
     for path in (output, removed_path):

@@ -10,8 +10,7 @@ from quadiv.cli import _common
 from quadiv.errors import UsageError
 
 
-@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
-                      run=_common.RunOptions)
+@_common.with_options()
 def front_command(
     input: Path | None = typer.Argument(
         None, help="Pool to sweep: JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
@@ -37,10 +36,7 @@ def front_command(
     report: Path | None = typer.Option(None, "--report", help="Also write an HTML report of the front."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
-    *,
-    quality_source: _common.QualitySource,
-    embedding: _common.EmbeddingSource,
-    run: _common.RunOptions,
+    options: _common.Options = None,
 ) -> None:
     """The quality-diversity trade-off front: Pareto points, hypervolume, R2 and knee, as JSON."""
     from quadiv.front import parse_objectives
@@ -61,16 +57,16 @@ def front_command(
         result, data = _from_table(from_table, objectives, ref), None
     else:
         result, data = _sweep(input, budget, methods, tradeoffs, objectives, metrics, ref, budget_evals,
-                              (field, group_field), quality_source, embedding, run)
+                              (field, group_field), options)
     result["input"] = str(source)
     result = _common.finite(result)
     _write(result, output)
     if report is not None:
         from quadiv.report import build_report, say_written
 
-        rows = _knee_rows(result, *data, run.seed) if data is not None else None
+        rows = _knee_rows(result, *data, options.run.seed) if data is not None else None
         say_written(build_report(result, str(report), kind="front", rows=rows))
-    if run.as_json:
+    if options.run.as_json:
         print(json.dumps(result))
     else:
         _print_front(result, output)
@@ -92,8 +88,7 @@ def _from_table(path: Path, objectives: dict, reference: list[float] | None) -> 
 
 def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str | None, objectives: dict,
            metrics: str | None, reference: list[float] | None, budget_evals: int | None, fields: tuple,
-           quality_source: _common.QualitySource, embedding: _common.EmbeddingSource,
-           run: _common.RunOptions) -> tuple[dict, tuple]:
+           options: _common.Options) -> tuple[dict, tuple]:
     """Check every argument, load and embed the pool, run the sweep; also returns (pool, X, quality, groups)."""
     from quadiv.front import DEFAULT_METHODS, front, parse_budgets, parse_grid
     from quadiv.measure import parse_metrics
@@ -110,6 +105,7 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
     if budget_evals is not None and budget_evals < 1:
         raise UsageError(f"--budget-evals must be a positive whole number, got {budget_evals}")
     field, group_field = fields
+    quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (embedding.embedding_field, *quality_source.columns),

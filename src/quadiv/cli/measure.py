@@ -10,8 +10,7 @@ import typer
 from quadiv.cli import _common
 
 
-@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
-                      run=_common.RunOptions)
+@_common.with_options()
 def measure_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     field: str | None = _common.FIELD,
@@ -27,10 +26,7 @@ def measure_command(
         "(each resample recomputes the metrics: name a few with --metrics)."),
     report: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
-    *,
-    quality_source: _common.QualitySource,
-    embedding: _common.EmbeddingSource,
-    run: _common.RunOptions,
+    options: _common.Options = None,
 ) -> None:
     """How diverse and how good a set is, overall and per group."""
     from quadiv.measure import measure as run_measure
@@ -39,6 +35,7 @@ def measure_command(
 
     names = parse_metrics(metrics)
     check_report_paths(report, png, (input,))
+    quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (input_field, embedding.embedding_field, *quality_source.columns),

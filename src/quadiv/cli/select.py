@@ -10,8 +10,7 @@ from quadiv import io
 from quadiv.cli import _common
 
 
-@_common.with_options(quality_source=_common.QualitySource, embedding=_common.EmbeddingSource,
-                      run=_common.RunOptions)
+@_common.with_options()
 def select_command(
     input: Path = typer.Argument(..., help="JSONL, JSON, CSV, Parquet or a saved HF dataset directory."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the chosen rows (format by extension)."),
@@ -24,10 +23,7 @@ def select_command(
     group_field: str | None = _common.GROUP,
     report_path: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
-    *,
-    quality_source: _common.QualitySource,
-    embedding: _common.EmbeddingSource,
-    run: _common.RunOptions,
+    options: _common.Options = None,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
     from quadiv.measure import selection_metrics
@@ -37,6 +33,7 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
+    quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
     _ = quality_source.scorer  # an unknown scorer fails before any work
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,

@@ -15,17 +15,7 @@ import numpy as np
 
 from quadiv.errors import InputError
 from quadiv.quality._base import Item, Scores
-from quadiv.quality._hf import (
-    CAUSAL_LM,
-    chat_text,
-    check_batching,
-    fingerprint,
-    import_torch,
-    load,
-    model_dir,
-    pick_device,
-    settings,
-)
+from quadiv.quality import _hf
 
 
 class _CausalLM:
@@ -33,21 +23,33 @@ class _CausalLM:
 
     Right padding keeps every real token's context and positions as in a one-by-one call (pads come after it
     and a causal mask never looks ahead), so a batch gives one-by-one scores.
+
+    Parameters:
+        batch_size: items per forward pass.
+        max_length: truncate each conversation to this many tokens (default: 1024; ifd: 512, Cherry's).
+        device: torch device; default CUDA when available, else CPU.
+        dtype: weights' dtype passed to from_pretrained ("auto" keeps the checkpoint's).
+        trust_remote_code: allow the model directory's own modelling code.
     """
 
-    def __init__(self, path: str | Path, batch_size: int, max_length: int, device: str | None, dtype: str,
-                 trust_remote_code: bool):
-        check_batching(batch_size, max_length)
-        self.path, _ = model_dir(path, CAUSAL_LM)
+    column = "causal_lm"
+    default_max_length = 1024
+
+    def __init__(self, path: str | Path, batch_size: int = 8, max_length: int | None = None,
+                 device: str | None = None, dtype: str = "auto", trust_remote_code: bool = False):
+        max_length = max_length or self.default_max_length
+        _hf.check_batching(batch_size, max_length)
+        self.path, _ = _hf.model_dir(path, _hf.CAUSAL_LM)
         self.batch_size, self.max_length, self.dtype = batch_size, max_length, dtype
         self.trust_remote_code = trust_remote_code
         self._device, self._model, self._tok = device, None, None
-        self._identity = f"{self.path}@{fingerprint(self.path)};{settings(max_length=max_length, dtype=dtype)}"
+        settings = _hf.settings(max_length=max_length, dtype=dtype)
+        self.name = f"{self.column}({self.path}@{_hf.fingerprint(self.path)};{settings})"
 
     def _loaded(self):
         if self._model is None:
-            self._device = pick_device(self._device)
-            self._model, self._tok = load(self.path, CAUSAL_LM, device=self._device, dtype=self.dtype,
+            self._device = _hf.pick_device(self._device)
+            self._model, self._tok = _hf.load(self.path, _hf.CAUSAL_LM, device=self._device, dtype=self.dtype,
                                           trust_remote_code=self.trust_remote_code)
             if not self._tok.is_fast:
                 raise InputError("the tokenizer is not a fast tokenizer, so the response's tokens cannot be "
@@ -61,7 +63,7 @@ class _CausalLM:
             ids = tok(text, truncation=True, max_length=self.max_length).input_ids
             bos = tok.bos_token_id
             return ([bos, *ids][:self.max_length] if bos is not None and ids[:1] != [bos] else ids), 1
-        full = chat_text(tok, self.path, instruction, text)
+        full = _hf.chat_text(tok, self.path, instruction, text)
         encoded = tok(full, add_special_tokens=False, truncation=True, max_length=self.max_length,
                       return_offsets_mapping=True)
         begin = full.rfind(text) if text else len(full)
@@ -71,7 +73,7 @@ class _CausalLM:
 
     def mean_nll(self, rows: Sequence[tuple[list[int], int]]) -> np.ndarray:
         """Mean NLL of tokens ``start:`` of each row (each predicted from all before it); NaN with none."""
-        torch = import_torch(f"scoring with {self.path}")
+        torch = _hf.import_torch(f"scoring with {self.path}")
         model, tok = self._loaded()
         out = np.full(len(rows), np.nan)
         todo = [i for i, (ids, start) in enumerate(rows) if start < len(ids)]
@@ -99,23 +101,11 @@ class PerplexityScorer(_CausalLM):
     """Perplexity of each response under a local causal LM, exp(mean token NLL); lower is better.
 
     With an instruction the pair is rendered by the tokenizer's chat template and only the response's tokens
-    count; without one, every token of the text (after the BOS token the tokenizer defines). Columns: ``perplexity_nll`` (mean NLL in
-    nats). At random initialisation the perplexity is about the vocabulary size.
-
-    Parameters:
-        batch_size: items per forward pass.
-        max_length: truncate each conversation to this many tokens.
-        device: torch device; default CUDA when available, else CPU.
-        dtype: weights' dtype passed to from_pretrained ("auto" keeps the checkpoint's).
-        trust_remote_code: allow the model directory's own modelling code.
+    count; without one, every token of the text (after the BOS token the tokenizer defines). Column:
+    ``perplexity_nll`` (mean NLL in nats). At random initialisation the perplexity is about the vocabulary size.
     """
 
     column, higher_is_better, needs_instruction = "perplexity", False, False
-
-    def __init__(self, path: str | Path, batch_size: int = 8, max_length: int = 1024, device: str | None = None,
-                 dtype: str = "auto", trust_remote_code: bool = False):
-        super().__init__(path, batch_size, max_length, device, dtype, trust_remote_code)
-        self.name = f"perplexity({self._identity})"
 
     def score(self, items: Sequence[Item]) -> Scores:
         """exp(mean NLL) of each response (NaN where no response token is left after truncation)."""
@@ -130,21 +120,10 @@ class IFDScorer(_CausalLM):
     response alone (with the tokenizer's own special tokens). IFD near 1 means the instruction does not help
     predict the response; Cherry keeps the highest IFD and drops IFD > 1 (``ifd_keep``). Columns:
     ``ifd_conditioned_nll``, ``ifd_direct_nll``. At random initialisation IFD is about 1.
-
-    Parameters:
-        batch_size: items per forward pass.
-        max_length: truncate each conversation to this many tokens (Cherry: 512).
-        device: torch device; default CUDA when available, else CPU.
-        dtype: weights' dtype passed to from_pretrained ("auto" keeps the checkpoint's).
-        trust_remote_code: allow the model directory's own modelling code.
     """
 
     column, higher_is_better, needs_instruction = "ifd", True, True
-
-    def __init__(self, path: str | Path, batch_size: int = 8, max_length: int = 512, device: str | None = None,
-                 dtype: str = "auto", trust_remote_code: bool = False):
-        super().__init__(path, batch_size, max_length, device, dtype, trust_remote_code)
-        self.name = f"ifd({self._identity})"
+    default_max_length = 512
 
     def score(self, items: Sequence[Item]) -> Scores:
         """IFD of each (instruction, response) item; NaN without an instruction or response tokens."""
