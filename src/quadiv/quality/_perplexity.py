@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from quadiv.errors import InputError
-from quadiv.quality._base import Item, Scores
 from quadiv.quality import _hf
+from quadiv.quality._base import Item, Scores
 
 
 class _CausalLM:
