@@ -174,7 +174,7 @@ def test_a_leftover_journal_needs_resume(fake_openai, prompts_file, tmp_path):
     journal_path(out).write_text('{"journal": "quadiv-generate-journal", "settings": {}}\n'
                                  '{"prompt_id": "q0", "sample": 0, "text": "done"}\n')
     result = invoke(prompts_file, "-b", "openai", "-m", "m", "--base-url", url, "-o", out)
-    assert isinstance(result.exception, UsageError) and "--resume" in str(result.exception)
+    assert isinstance(result.exception, UsageError) and "--resume" in as_flags(str(result.exception))
 
 
 def run_cli(tmp_path, *args: str, **popen) -> subprocess.Popen:
