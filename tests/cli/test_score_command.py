@@ -96,14 +96,17 @@ def test_unknown_scorer_is_one_line_and_writes_nothing(scorers, rows, tmp_path, 
 
 
 def test_select_with_quality_scorer_uses_its_scores(scorers, rows, tmp_path, monkeypatch, capsys):
-    out_path = tmp_path / "chosen.jsonl"
+    out_path, npy = tmp_path / "chosen.jsonl", tmp_path / "x.npy"
+    X = np.eye(5, 3, dtype=np.float32) + 0.1
+    np.save(npy, X / np.linalg.norm(X, axis=1, keepdims=True))
     code, out, err = cli(monkeypatch, capsys, "select", str(rows), "--quality", "words", "--quality-missing", "drop",
-                         "-t", "1", "-n", "2", "--method", "top-quality", "-o", str(out_path), "--json")
+                         "-t", "1", "-n", "2", "--method", "top-quality", "--embeddings", str(npy), "-o",
+                         str(out_path), "--json")
     assert code == 0, err
     assert [r["words"] for r in io.read(str(out_path)).to_pylist()] == [5, 4]
     code, out, err = cli(monkeypatch, capsys, "select", str(rows), "--quality", "words", "--quality-param",
                          "lower=true", "--quality-missing", "drop", "-t", "1", "-n", "2", "--method", "top-quality",
-                         "-o", str(out_path), "--json")
+                         "--embeddings", str(npy), "-o", str(out_path), "--json")
     assert code == 0, err
     assert [r["words"] for r in io.read(str(out_path)).to_pylist()] == [2, 3]  # lower is better: fewest words
 

@@ -36,10 +36,10 @@ def no_quality(tmp_path: Path, alpaca_rows) -> Path:
     return path
 
 
-def test_select_with_quality_heuristic_on_a_file_without_quality(no_quality, tmp_path, env):
-    out = tmp_path / "chosen.jsonl"
+def test_select_with_quality_heuristic_on_a_file_without_quality(no_quality, tmp_path):
+    out = tmp_path / "chosen.jsonl"  # the session's cache: the static embedder is built once per run
     proc = quadiv("select", str(no_quality), "--field", "reply", "--quality", "heuristic", "--tradeoff", "0.5",
-                  "-n", "40", "-o", str(out), "--json", env=env)
+                  "-n", "40", "-o", str(out), "--json", env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     chosen = io.read(str(out))

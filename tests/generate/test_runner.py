@@ -117,7 +117,7 @@ def test_resume_does_only_the_missing_work(tmp_path):
         run_generation(prompts(10), Sampling(), EchoBackend(fail_after=4), out, n=2, concurrency=1)
     assert not out.exists()
     backend = EchoBackend()
-    with pytest.raises(UsageError, match="--resume"):
+    with pytest.raises(UsageError, match="`resume`"):
         run_generation(prompts(10), Sampling(), backend, out, n=2)
     result = run_generation(prompts(10), Sampling(), backend, out, n=2, resume=True)
     assert (result.resumed, result.generated) == (8, 12) and len(backend.calls) == 6
