@@ -63,8 +63,9 @@ class _SequenceClassifier:
         return self._model, self._tok
 
     def _ids(self, item: Item) -> list[int]:
-        """Token ids of one item (subclasses format it)."""
-        raise NotImplementedError
+        """Token ids of one item: its text alone, truncated (the reward model formats pairs instead)."""
+        _, tok = self._loaded()
+        return tok(item.text, truncation=True, max_length=self.max_length).input_ids
 
     def _logits(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
         """(logits (n, num_labels) float64, scored mask): rows of items that encode to no token stay NaN."""
@@ -186,10 +187,6 @@ class ClassifierScorer(_SequenceClassifier):
             return int(label)
         raise InputError(f"positive_label {label!r} is not a label of this model ({', '.join(self.labels)})",
                          path=str(self.path), fix="name one of its labels or give a label id")
-
-    def _ids(self, item: Item) -> list[int]:
-        _, tok = self._loaded()
-        return tok(item.text, truncation=True, max_length=self.max_length).input_ids
 
     def score(self, items: Sequence[Item]) -> Scores:
         """The score of each item plus ``classifier_int_score`` or ``classifier_label`` and ``classifier_keep``."""
