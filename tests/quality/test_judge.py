@@ -82,9 +82,9 @@ def test_score_is_the_expected_label_summing_spellings(served):
     assert out.values == pytest.approx([(4 * 0.4 + 5 * 0.2 + 3 * 0.2) / mass] * 2)
     assert out.columns["judge_label_mass"] == pytest.approx([mass] * 2)
     assert not out.columns["judge_sampled"].any() and not out.columns["judge_unparsed"].any()
-    sent = server.requests[0]
-    assert sent["logprobs"] is True and sent["top_logprobs"] == 20
-    assert "What is the capital of France?" in sent["messages"][-1]["content"]
+    assert all(sent["logprobs"] is True and sent["top_logprobs"] == 20 for sent in server.requests)
+    prompts = sorted(sent["messages"][-1]["content"] for sent in server.requests)  # requests run concurrently
+    assert any("What is the capital of France?" in p and "Paris." in p for p in prompts)
 
 
 def test_yesno_is_p_yes_over_yes_and_no(served):
