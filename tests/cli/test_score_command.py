@@ -135,3 +135,16 @@ def test_methods_lists_the_metrics_from_the_registry(scorers, monkeypatch, capsy
     _, out, _ = cli(monkeypatch, capsys, "methods")
     section = out.split("metrics (")[1].split("embedders")[0]
     assert all(f"  {name} " in section for name in METRICS.names()) and "vendi_q<order>" in section
+
+
+def test_combine_writes_the_combined_column_and_says_how(scorers, rows, tmp_path, monkeypatch, capsys):
+    out_path = tmp_path / "scored.jsonl"
+    code, out, err = cli(monkeypatch, capsys, "score", str(rows), "-s", "words,pair", "--combine", "rank",
+                         "--combine-nan", "skip", "-o", str(out_path))
+    assert code == 0, err
+    combined = io.read(str(out_path))["combined_quality"].to_pylist()
+    # words [3, 2, nan, 4, 5] ranks [2/4, 1/4, -, 3/4, 1]; pair [2..10] ranks [1/5 .. 1]; row 3 has pair only
+    assert combined == pytest.approx([(0.5 + 0.2) / 2, (0.25 + 0.4) / 2, 0.6, (0.75 + 0.8) / 2, 1.0])
+    assert "combined_quality: rank per column, then mean" in out
+    code, _, err = cli(monkeypatch, capsys, "score", str(rows), "-s", "words", "--combine", "rank", "-o", str(out_path))
+    assert code == 2 and "--combine-nan skip" in err and "row 3" in err

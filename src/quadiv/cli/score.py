@@ -57,6 +57,9 @@ def score_command(
             nan=combine_nan, directions={r.column: r.scorer.higher_is_better for r in results}, path=str(input))
     io.write(with_columns(pool.table, columns), str(output))
     summary = {"n": len(pool), "field": pool.field, "output": str(output), "scores": summarize(results)}
+    if combine is not None:
+        summary["combined_quality"] = {"normalize": combine, "aggregate": "weighted" if weights else aggregate,
+                                       "nan": combine_nan, "by_group": group_field}
     if as_json:
         print(json.dumps(_common.finite(summary)))
     else:
@@ -88,3 +91,7 @@ def _print_summary(summary: dict) -> None:
     out = _common.console()
     out.print(f"scored {summary['n']} rows (field {summary['field']}) -> {summary['output']}", highlight=False)
     out.print(table)
+    if "combined_quality" in summary:
+        how = summary["combined_quality"]
+        out.print(f"combined_quality: {how['normalize']} per column"
+                  f"{' within ' + how['by_group'] if how['by_group'] else ''}, then {how['aggregate']}", highlight=False)
