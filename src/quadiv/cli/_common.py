@@ -228,18 +228,19 @@ def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instr
                  quiet: bool):
     """(pool, X, quality) from ``--quality-field``, or by scoring the pool with the ``--quality`` scorer.
 
-    The scores join the pool as a column named after the scorer, so rows written out carry them.
+    The score joins the pool as a column named after the scorer, so rows written out carry it (its other
+    columns, such as the heuristic rules' statistics, are for `quadiv score`).
     """
     from quadiv.io import Pool, pool_quality
 
     if scorer is None:
         return pool_quality(pool, X, quality_field, missing)
-    from quadiv.quality import score_pool, scored_columns, with_columns
+    from quadiv.quality import score_pool, with_columns
 
     with progress(f"scoring ({scorer[0]})", len(pool), quiet) as advance:
         (result,) = score_pool(pool, [scorer], instruction_field=instruction_field,
                                progress=lambda label, total: counting(advance))
-    pool = Pool(with_columns(pool.table, scored_columns([result])), pool.path, pool.field)
+    pool = Pool(with_columns(pool.table, {result.column: result.scores.values}), pool.path, pool.field)
     return pool_quality(pool, X, result.column, missing, higher_is_better=result.scorer.higher_is_better)
 
 
