@@ -67,18 +67,17 @@ def test_points_hold_the_metrics_of_select_then_measure(pool):
 def test_facility_location_cache_gives_the_same_selections(pool, mode):
     X, _, quality, _ = pool
     cache: dict = {}
-    shared = get_selector("facility-location", mode=mode, n_neighbors=8, cache=cache)
-    plain = get_selector("facility-location", mode=mode, n_neighbors=8)
+    selector = get_selector("facility-location", mode=mode, n_neighbors=8)
     for t in (0.0, 0.4, 1.0):
-        a = shared.select(X, 20, quality, t)
-        b = plain.select(X, 20, quality, t)
+        a = selector.select(X, 20, quality, t, cache=cache)
+        b = selector.select(X, 20, quality, t)
         np.testing.assert_array_equal(a.indices, b.indices)
         assert a.objective == pytest.approx(b.objective)
     # built once: the embedding matrix and the kernel (dense: weighted similarities and the density
     # weights; sparse: the kNN graph, whose densities are read off it per call)
     assert len(cache) == (3 if mode == "dense" else 2)
     with pytest.raises(UsageError, match="another embedding matrix"):
-        shared.select(X[::-1].copy(), 20, quality, 0.5)
+        selector.select(X[::-1].copy(), 20, quality, 0.5, cache=cache)
 
 
 def test_budget_sweep_with_surrogate_evaluations(pool):

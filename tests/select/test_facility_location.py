@@ -279,7 +279,7 @@ def test_weighted_cache_reused_and_consistent():
     q = np.random.default_rng(19).random(400)
     cache = {}
     for weighting in ("uniform", "inverse-density", "uniform"):
-        cached = FacilityLocation(mode="dense", weighting=weighting, cache=cache).select(X, 20, q, 0.2)
+        cached = FacilityLocation(mode="dense", weighting=weighting).select(X, 20, q, 0.2, cache=cache)
         fresh = FacilityLocation(mode="dense", weighting=weighting).select(X, 20, q, 0.2)
         np.testing.assert_array_equal(cached.indices, fresh.indices)
     assert ("dense",) in cache and ("dense", 10) in cache and ("density", 10) in cache

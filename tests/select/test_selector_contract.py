@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from quadiv.select import SELECTORS, get_selector
+from quadiv.errors import UsageError
+from quadiv.select import SELECTORS, get_selector, select
 
 LOWER_IS_BETTER = {"k-center", "d3"}  # their objective is a covering radius
 
@@ -44,3 +45,19 @@ def test_top_quality_without_quality_names_the_argument_and_an_existing_flag():
     U, _, _ = pool()
     with pytest.raises(UsageError, match=r"pass quality \(CLI: --quality-field\)"):
         get_selector("top-quality").select(U, 3)
+
+
+@pytest.mark.parametrize("method", SELECTORS.names())
+def test_constructors_hold_parameters_only_and_data_goes_to_select(method):
+    selector = get_selector(method)
+    assert not [k for k, v in vars(selector).items() if isinstance(v, (np.ndarray, dict, list))], method
+    with pytest.raises(UsageError, match=f"method '{method}' takes no weights_per_row"):
+        selector.select(np.eye(4), 2, weights_per_row=np.ones(4))
+
+
+def test_data_reaches_select_by_name_through_the_top_level_function():
+    X = np.eye(6)
+    q = np.arange(6.0)
+    chosen = select(X, 2, method="d3", quality=q, tradeoff=1.0, difficulty=-q, dependability=-q).indices
+    assert sorted(chosen) == [0, 1]
+    assert "difficulty" not in vars(get_selector("d3"))

@@ -13,7 +13,6 @@ method instead of once per tradeoff.
 """
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -142,10 +141,9 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
 
 
 def _selector(method: str, params: Mapping | None):
-    """The method's selector, with a fresh shared cache when it accepts one."""
-    init = SELECTORS.entry(method).__init__  # an unknown method raises the registry's UnknownNameError
-    extra = {"cache": {}} if "cache" in inspect.signature(init).parameters else {}
-    return get_selector(method, **dict(params or {}), **extra)
+    """The method's selector and its select() extras: a fresh shared cache when it takes one."""
+    selector = get_selector(method, **dict(params or {}))  # an unknown method raises UnknownNameError
+    return selector, ({"cache": {}} if "cache" in selector.data_names else {})
 
 
 def sweep(
@@ -172,12 +170,12 @@ def sweep(
     single_budget = budgets[0]
     points, report = [], []
     for method in methods:
-        selector = _selector(method, (method_params or {}).get(method))
+        selector, extras = _selector(method, (method_params or {}).get(method))
 
-        def evaluate(knobs: np.ndarray, method=method, selector=selector) -> dict:
+        def evaluate(knobs: np.ndarray, method=method, selector=selector, extras=extras) -> dict:
             t = float(knobs[0])
             b = round(float(knobs[1])) if len(knobs) > 1 else single_budget
-            chosen = selector.select(data.X, b, data.quality, t, data.groups, seed).indices
+            chosen = selector.select(data.X, b, data.quality, t, data.groups, seed, **extras).indices
             metrics = data.measure(chosen)
             points.append({"method": method, "params": {"tradeoff": round(t, 12), "budget": b}, "metrics": metrics})
             if progress is not None:

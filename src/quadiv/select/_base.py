@@ -49,6 +49,7 @@ class Selector:
 
     name: ClassVar[str] = ""
     higher_is_better: ClassVar[bool] = True  # the direction of the objective the selection reports
+    data_names: ClassVar[tuple[str, ...]] = ()  # what else select() takes: per-row arrays, a reusable cache
 
     def select(
         self,
@@ -58,7 +59,13 @@ class Selector:
         tradeoff: float = 0.5,
         groups: np.ndarray | None = None,
         seed: int = 0,
+        **data,
     ) -> Selection:
+        """Choose ``budget`` items of ``X``; ``data`` are the method's own inputs (:attr:`data_names`)."""
+        unknown = sorted(set(data) - set(self.data_names))
+        if unknown:
+            raise UsageError(f"method '{self.name}' takes no {', '.join(unknown)}; it takes "
+                             f"{', '.join(self.data_names) or 'no data'} besides X, quality and groups")
         X = np.asarray(X)
         if X.ndim != 2:
             raise UsageError(f"embeddings must be a 2-D (n, d) array, got shape {X.shape}")
@@ -78,7 +85,7 @@ class Selector:
             groups = np.asarray(groups)
             if groups.shape != (n,):
                 raise UsageError(f"groups must have one label per item ({n}), got shape {groups.shape}")
-        result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed))
+        result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed), **data)
         result.higher_is_better, result.tradeoff = self.higher_is_better, float(tradeoff)
         return result
 
@@ -153,7 +160,12 @@ def select(
     seed: int = 0,
     **params,
 ) -> Selection:
-    """Choose ``budget`` items of ``X`` with the registered ``method``; see the module docstring."""
-    return get_selector(method, **params).select(X, budget, quality, tradeoff, groups, seed)
+    """Choose ``budget`` items of ``X`` with the registered ``method``; see the module docstring.
+
+    ``params`` are the method's parameters, and its data (``difficulty=`` for d3, ...) by name.
+    """
+    names = SELECTORS.entry(method).data_names
+    data = {k: params.pop(k) for k in list(params) if k in names}
+    return get_selector(method, **params).select(X, budget, quality, tradeoff, groups, seed, **data)
 
 

@@ -42,7 +42,7 @@ class D3Selector(Selector):
     solved greedily: repeatedly add argmax_x w(x) * d(x, S). Diversity is d(x, S); the sample value is
     v(x) = a * difficulty + (1 - a) * dependability (a = ``difficulty_weight``, both min-max scaled).
     D3 estimates difficulty with the model's uncertainty and dependability with an external LLM judge;
-    here both are given as arrays (constructor arguments) and default to the quality column when not
+    here both are given as arrays (``select(..., difficulty=, dependability=)``) and default to the quality column when not
     given, so by default v = min-max scaled quality. The paper's multi-round loop (re-scoring with the model
     trained on the previous selection) is left out: one round.
 
@@ -58,20 +58,18 @@ class D3Selector(Selector):
 
     name = "d3"
     higher_is_better = False  # the objective is a covering radius
+    data_names = ("difficulty", "dependability")  # per-row arrays, given to select()
 
-    def __init__(self, difficulty: np.ndarray | None = None, dependability: np.ndarray | None = None,
-                 difficulty_weight: float = 0.5):
+    def __init__(self, difficulty_weight: float = 0.5):
         if not 0.0 <= difficulty_weight <= 1.0:
             raise UsageError(f"difficulty_weight must lie in [0, 1], got {difficulty_weight}")
-        self.difficulty = None if difficulty is None else np.asarray(difficulty, dtype=np.float64)
-        self.dependability = None if dependability is None else np.asarray(dependability, dtype=np.float64)
         self.difficulty_weight = float(difficulty_weight)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, difficulty=None, dependability=None) -> Selection:
         n = X.shape[0]
         fallback = np.ones(n) if quality is None else quality
-        value = sample_value(self._column(self.difficulty, fallback, "difficulty"),
-                             self._column(self.dependability, fallback, "dependability"), self.difficulty_weight)
+        value = sample_value(self._column(difficulty, fallback, "difficulty"),
+                             self._column(dependability, fallback, "dependability"), self.difficulty_weight)
         X64 = np.asarray(X, dtype=np.float64)
         if tradeoff >= 1:
             picks = np.argsort(-value, kind="stable")[:budget]
@@ -86,6 +84,7 @@ class D3Selector(Selector):
     def _column(values: np.ndarray | None, fallback: np.ndarray, label: str) -> np.ndarray:
         if values is None:
             return fallback
+        values = np.asarray(values, dtype=np.float64)
         if values.shape != fallback.shape or not np.all(np.isfinite(values)):
             raise UsageError(f"{label} must hold one finite value per item ({len(fallback)}), got shape {values.shape}")
         return values

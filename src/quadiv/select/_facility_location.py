@@ -84,39 +84,39 @@ class FacilityLocation(Selector):
     n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
     sparse graph; ``seed`` only reaches the IVF k-means. ``weighting``: "inverse-density" (default;
     w_i = 1 / rho_i over the ``n_density`` nearest other items; in sparse mode at most the
-    n_neighbors - 1 of the graph) or "uniform" (apricot's objective). ``cache``: a dict
+    n_neighbors - 1 of the graph) or "uniform" (apricot's objective). ``select(..., cache=)``: a dict
     the caller keeps for one embedding matrix, in which the n x n similarities (dense) or the kNN graph
     (sparse), and the item weights, are stored on the first call and reused by later calls (a sweep over
     tradeoffs builds them once).
     """
 
     name: ClassVar[str] = "facility-location"
+    data_names = ("cache",)  # a dict reused across calls on one X, given to select()
 
     def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2,
-                 weighting: str = "inverse-density", n_density: int = 10, cache: dict | None = None):
+                 weighting: str = "inverse-density", n_density: int = 10):
         if mode not in ("auto", "dense", "sparse"):
             raise UsageError(f"facility-location mode must be 'auto', 'dense' or 'sparse', got '{mode}'")
         _check_weighting(weighting, n_density)
         self.mode, self.n_neighbors, self.knn, self.n_probe = mode, n_neighbors, knn, n_probe
         self.weighting, self.n_density = weighting, int(n_density)
-        self.cache = cache
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, cache: dict | None = None) -> Selection:
         X = unit_rows(X)  # float32 for faiss
         n = X.shape[0]
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         weighted = self.weighting == "inverse-density"
         if dense:
-            w = self._cached(X, ("density", self.n_density),
+            w = _cached(cache, X, ("density", self.n_density),
                              lambda: _density_weights(X, self.n_density)) if weighted else None
-            sim_rows = self._cached(X, ("dense", self.n_density) if weighted else ("dense",),
+            sim_rows = _cached(cache, X, ("dense", self.n_density) if weighted else ("dense",),
                                     lambda: _similarity_rows(X, w))
             indices, gains, cover = _dense_greedy(X, budget, q, tradeoff, sim_rows, w)
             params = {"mode": "dense"}
         else:
             key = ("sparse", self.n_neighbors, self.knn, self.n_probe, seed)
-            nbr, sim = self._cached(X, key, lambda: knn_graph(
+            nbr, sim = _cached(cache, X, key, lambda: knn_graph(
                 X, self.n_neighbors, method=self.knn, n_probe=self.n_probe, seed=seed))
             w = _inverse(_neighbour_density(nbr, sim, np.arange(n), self.n_density)) if weighted else None
             indices, gains, cover = _sparse_greedy(nbr, sim, budget, q, tradeoff, w)
@@ -129,16 +129,6 @@ class FacilityLocation(Selector):
         objective = (1.0 - tradeoff) * coverage + tradeoff * float(q[indices].mean())
         return Selection(indices=indices, objective=objective, method=self.name, params=params, gains=gains)
 
-    def _cached(self, X: np.ndarray, key: tuple, build: Callable):
-        """build() once per key when a cache is given, checking that the cache belongs to this X."""
-        if self.cache is None:
-            return build()
-        kept = self.cache.setdefault("X", X)
-        if kept is not X and (kept.shape != X.shape or not np.array_equal(kept, X)):
-            raise UsageError("this facility-location cache holds another embedding matrix: use one cache per X")
-        if key not in self.cache:
-            self.cache[key] = build()
-        return self.cache[key]
 
 
 def facility_location_objective(
@@ -361,3 +351,15 @@ def _graph_columns(row_j: np.ndarray, row_s: np.ndarray) -> tuple[np.ndarray, np
     col_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(flat_j, minlength=n), out=col_ptr[1:])
     return col_ptr, (order // width).astype(np.int32), row_s.ravel()[order]
+
+
+def _cached(cache: dict | None, X: np.ndarray, key: tuple, build: Callable):
+    """build() once per key when a cache is given, checking that the cache belongs to this X."""
+    if cache is None:
+        return build()
+    kept = cache.setdefault("X", X)
+    if kept is not X and (kept.shape != X.shape or not np.array_equal(kept, X)):
+        raise UsageError("this facility-location cache holds another embedding matrix: use one cache per X")
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]

@@ -107,7 +107,7 @@ class QuaDMixSelector(Selector):
 
     Pipeline (Liu et al. 2025, Sec. 3):
       Eq. (1) merged quality  qbar = sum_n alpha_{m,n} sigma(q_n)  (sigma = min-max scaling; criteria =
-              ``quality`` plus the columns of ``extra_quality``; alpha = ``merge_weights``, one weight
+              ``quality`` plus the columns of ``select(..., extra_quality=)``; alpha = ``merge_weights``, one weight
               per criterion, shared or per domain; default equal weights),
       Eq. (2) quality rank    rbar = share of the item's domain with merged quality >= its own,
       Eq. (3) sampling value  S(rbar) = (2 / (1 + exp(-lambda_m (omega_m - rbar))))^eta_m + eps for
@@ -131,24 +131,24 @@ class QuaDMixSelector(Selector):
     """
 
     name = "quadmix"
+    data_names = ("extra_quality",)  # (n, N) more quality criteria, given to select()
 
     def __init__(self, lam: PerDomain = 10.0, omega: PerDomain = 0.5, eta: PerDomain = 1.0,
                  epsilon: float = 1e-3, merge_weights: Sequence[float] | Mapping | None = None,
-                 extra_quality: np.ndarray | None = None, n_domains: int | None = None):
+                 n_domains: int | None = None):
         if epsilon < 0:
             raise UsageError(f"epsilon must be non-negative, got {epsilon}")
         if n_domains is not None and n_domains < 1:
             raise UsageError(f"n_domains must be at least 1, got {n_domains}")
         self.lam, self.omega, self.eta, self.epsilon = lam, omega, eta, float(epsilon)
         self.merge_weights, self.n_domains = merge_weights, n_domains
-        self.extra_quality = None if extra_quality is None else np.asarray(extra_quality, dtype=np.float64)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, extra_quality=None) -> Selection:
         n = X.shape[0]
         if groups is None:
             groups, _ = kmeans(X, self.n_domains or default_n_clusters(n, budget), seed)
         names, domains = np.unique(groups, return_inverse=True)
-        criteria = self._criteria(quality, n)
+        criteria = self._criteria(quality, n, extra_quality)
         merged = merged_quality(criteria, domains, self._alpha(names, criteria.shape[1]))
         rank = quality_rank(merged, domains)
         log_s = log_sampling_value(rank, *(_per_domain(v, names, label)[domains] for v, label in
@@ -164,11 +164,13 @@ class QuaDMixSelector(Selector):
                          params={"lam": self.lam, "omega": self.omega, "eta": self.eta, "epsilon": self.epsilon,
                                  "n_domains": len(names)})
 
-    def _criteria(self, quality: np.ndarray | None, n: int) -> np.ndarray:
+    @staticmethod
+    def _criteria(quality: np.ndarray | None, n: int, extra_quality: np.ndarray | None) -> np.ndarray:
         main = np.ones(n) if quality is None else quality
-        if self.extra_quality is None:
+        if extra_quality is None:
             return main[:, None]
-        extra = self.extra_quality.reshape(n, -1) if self.extra_quality.size == n else self.extra_quality
+        extra_quality = np.asarray(extra_quality, dtype=np.float64)
+        extra = extra_quality.reshape(n, -1) if extra_quality.size == n else extra_quality
         if extra.shape[0] != n or not np.all(np.isfinite(extra)):
             raise UsageError(f"extra_quality must be a finite (n, N) array with n = {n}, got shape {extra.shape}")
         return np.column_stack([main, extra])
