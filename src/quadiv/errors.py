@@ -12,6 +12,7 @@
     │   ├── EmbeddingRequestError    the OpenAI-compatible embeddings endpoint
     │   └── BackendRequestError      the OpenAI-compatible chat completions endpoint
     ├── GenerationError          a prompt kept getting empty or missing text from the backend
+    ├── SearchError              a quality-diversity search stopped making children it could evaluate
     └── GenerationCancelled      a backend call ended early because the backend was cancelled
 
     RunStopping (Exception)      control flow inside a generation run, never shown to the user
@@ -83,6 +84,10 @@ class BackendRequestError(RemoteError):
 
 class GenerationError(QuadivError):
     """A prompt kept getting empty or missing text from the backend."""
+
+
+class SearchError(QuadivError):
+    """A quality-diversity search made no child that survived its filters for many iterations."""
 
 
 class GenerationCancelled(QuadivError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +26,37 @@ def journal_path(output: str | os.PathLike) -> Path:
     return Path(str(output) + ".journal")
 
 
-class Journal:
-    """Append rows; ``done`` holds the (prompt_id, sample) of every row recorded so far."""
+def generation_key(row: Any) -> tuple[Any, int]:
+    """A generation row's key, (prompt_id, sample); ValueError for a row that is not a finished one."""
+    if not isinstance(row, dict) or not isinstance(row.get("sample"), int) or "prompt_id" not in row \
+            or not isinstance(row.get("text"), str) or not row["text"].strip():
+        raise ValueError("is not a finished row (prompt_id, sample, non-empty text)")
+    return row["prompt_id"], row["sample"]
 
-    def __init__(self, path: Path, handle, done: set[tuple[Any, int]], sync_rows: int, sync_seconds: float):
-        self.path, self.done = path, done
+
+class Journal:
+    """Append rows; ``done`` holds the key of every row recorded so far.
+
+    ``key(row)`` names a row (generation: :func:`generation_key`; a search: its iteration) and raises
+    ValueError, saying what is wrong, for a row that is not a finished one.
+    """
+
+    def __init__(self, path: Path, handle, done: set, sync_rows: int, sync_seconds: float,
+                 key: Callable[[Any], Any] = generation_key):
+        self.path, self.done, self._key = path, done, key
         self._handle, self._sync_rows, self._sync_seconds = handle, sync_rows, sync_seconds
         self._unsynced, self._synced_at = 0, time.monotonic()
 
     @classmethod
     def open(cls, path: str | os.PathLike, settings: dict[str, Any], resume: bool, *,
-             sync_rows: int = 256, sync_seconds: float = 1.0) -> Journal:
+             sync_rows: int = 256, sync_seconds: float = 1.0, key: Callable[[Any], Any] = generation_key) -> Journal:
         """Start a journal, or with ``resume`` continue one written with the same ``settings``.
 
         A journal without a row (a run that failed before its first row) is no run: it is replaced.
         """
         path = Path(path)
         if path.exists():
-            good_bytes, header, rows = _read(path)
+            good_bytes, header, rows = _read(path, key)
             if rows and not resume:
                 raise UsageError(f"{path} holds the finished rows of an earlier run that stopped: pass `resume` "
                                  "to continue it, or delete that file to start again")
@@ -52,19 +65,19 @@ class Journal:
                 handle = open(path, "r+b")  # noqa: SIM115 (kept open across appends)
                 handle.truncate(good_bytes)
                 handle.seek(good_bytes)
-                return cls(path, handle, set(rows), sync_rows, sync_seconds)
+                return cls(path, handle, set(rows), sync_rows, sync_seconds, key)
         handle = open(path, "wb")  # noqa: SIM115 (kept open across appends)
         handle.write(_line({"journal": _MAGIC, "settings": settings}))
         handle.flush()
         os.fsync(handle.fileno())
         sync_directory(path.parent)
-        return cls(path, handle, set(), sync_rows, sync_seconds)
+        return cls(path, handle, set(), sync_rows, sync_seconds, key)
 
     def append(self, rows: Iterable[dict[str, Any]]) -> None:
         """Record finished rows: written and flushed now, fsynced when the batch is due."""
         data = b""
         for row in rows:
-            key = (row["prompt_id"], row["sample"])
+            key = self._key(row)
             if key in self.done:
                 raise RuntimeError(f"row {key} is already in the journal {self.path}")
             self.done.add(key)
@@ -79,10 +92,10 @@ class Journal:
         os.fsync(self._handle.fileno())
         self._unsynced, self._synced_at = 0, time.monotonic()
 
-    def rows(self) -> dict[tuple[Any, int], dict[str, Any]]:
-        """Every recorded row as read back from the file, keyed by (prompt_id, sample)."""
+    def rows(self) -> dict[Any, dict[str, Any]]:
+        """Every recorded row as read back from the file, by key, in the order written."""
         self._handle.flush()
-        return _read(self.path)[2]
+        return _read(self.path, self._key)[2]
 
     def close(self) -> None:
         if not self._handle.closed:
@@ -105,7 +118,7 @@ def _plain(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
-def _read(path: Path) -> tuple[int, dict | None, dict[tuple[Any, int], dict]]:
+def _read(path: Path, key: Callable[[Any], Any]) -> tuple[int, dict | None, dict[Any, dict]]:
     """(bytes up to the last whole line, header settings or None, rows); a torn last line is dropped."""
     lines = path.read_bytes().split(b"\n")[:-1]  # what follows the last newline is torn or empty
     good, header, rows = 0, None, {}
@@ -123,17 +136,14 @@ def _read(path: Path) -> tuple[int, dict | None, dict[tuple[Any, int], dict]]:
                                  fix="this file is not a quadiv journal: move it away or delete it")
             header = obj["settings"]
         else:
-            rows.setdefault(_key(obj, number, path), obj)
+            try:
+                rows.setdefault(key(obj), obj)
+            except ValueError as err:
+                raise InputError(f"line {number} {err}", path=str(path),
+                                 fix="the journal is damaged: delete it and start again") from None
         good += len(raw) + 1
     return good, header, rows
 
-
-def _key(row: Any, number: int, path: Path) -> tuple[Any, int]:
-    if not isinstance(row, dict) or not isinstance(row.get("sample"), int) or "prompt_id" not in row \
-            or not isinstance(row.get("text"), str) or not row["text"].strip():
-        raise InputError(f"line {number} is not a finished row (prompt_id, sample, non-empty text)",
-                         path=str(path), fix="the journal is damaged: delete it and start again")
-    return row["prompt_id"], row["sample"]
 
 
 def _check_settings(path: Path, recorded: dict[str, Any], settings: dict[str, Any]) -> None:

@@ -1,0 +1,28 @@
+"""quadiv.search: quality-diversity search over texts (QDAIF, Rainbow Teaming, RainbowPlus, Ferret, QDHF).
+
+pyribs' separation: an **archive** keeps elites per cell, **emitters** make children, the **runner**
+(:func:`run`) scores, describes, filters and inserts them, journaling every iteration so that a stopped
+search resumes to the same archive.
+
+- Archives: :class:`RibsArchive` (pyribs Grid with non-uniform ticks, CVT, Categorical, Proximity;
+  extra ``quadiv[search]``) and :class:`MultiElementArchive` (RainbowPlus' list of elites per cell), over
+  :class:`Axis` descriptors (categories, or numeric ticks such as :data:`QDAIF_TICKS`).
+- Emitters: :class:`LMXEmitter` (QDAIF), :class:`RewriteEmitter` (Rainbow Teaming, RainbowPlus, Ferret),
+  :class:`CallableEmitter` (any Python mutator).
+- Evaluation: any quality scorer or function as fitness; :class:`JudgeCategory`, judge probabilities,
+  functions, or :class:`LearnedProjection` (QDHF) as descriptors; a pairwise judge as ``contest``;
+  :class:`SimilarityFilter` (BLEU).
+- :func:`run`, :func:`write_archive`, :func:`summary_path`; :func:`load_config` and :func:`run_config` for
+  ``quadiv search --config SEARCH.toml``.
+"""
+from quadiv.search._archive import ArchiveBase, Elite
+from quadiv.search._axes import QDAIF_TICKS, Axis
+from quadiv.search._emitters import CallableEmitter, Child, Emitter, LMXEmitter, RewriteEmitter
+from quadiv.search._evaluate import JudgeCategory, SimilarityFilter
+from quadiv.search._multi import MultiElementArchive
+from quadiv.search._ribs import RibsArchive
+from quadiv.search._runner import run, summary_path, write_archive
+
+__all__ = ["QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
+           "LMXEmitter", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SimilarityFilter", "run",
+           "summary_path", "write_archive"]
