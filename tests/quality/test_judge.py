@@ -134,9 +134,21 @@ def test_prometheus_parses_the_result(served):
 
 def test_a_template_must_hold_the_mode_s_placeholders(tmp_path):
     bad = tmp_path / "t.txt"
-    bad.write_text("Rate {response}")
-    with pytest.raises(UsageError, match=r"lacks \{instruction\}"):
+    bad.write_text("Rate {instruction}")
+    with pytest.raises(UsageError, match=r"lacks \{response\}"):
         get_scorer("judge:m", template=str(bad), base_url="http://127.0.0.1:9/v1", capabilities="chat")
+    with pytest.raises(UsageError, match=r"lacks \{first\}, \{second\}"):
+        get_scorer("judge:m", mode="pairwise", prompt="Which is better?", base_url="http://127.0.0.1:9/v1",
+                   capabilities="chat")
+
+
+def test_an_inline_prompt_without_an_instruction_is_a_descriptor_question(served):
+    top = {"yes": LOG(0.6), "no": LOG(0.2)}
+    server = served(lambda prompt, i: ("yes", top))
+    judge = get_scorer("judge:m", mode="yesno", prompt="Is this story positive?\n{response}\nAnswer:",
+                       base_url=server.url, capabilities="chat,top_logprobs")
+    assert judge.reads_logprobs and judge.score([Item("A happy day.")]).values[0] == pytest.approx(0.75)
+    assert server.requests[0]["messages"][-1]["content"] == "Is this story positive?\nA happy day.\nAnswer:"
 
 
 def test_a_server_that_is_down_is_a_remote_error():

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from quadiv.cli import dedup, front, generate, measure, methods, report, score, select
+from quadiv.cli import dedup, front, generate, measure, methods, report, score, search, select
 from quadiv.cli._common import as_flags, fail
 from quadiv.errors import QuadivError
 
@@ -82,3 +82,4 @@ app.command("methods")(methods.methods_command)
 app.command("report")(report.report_command)
 app.command("front")(front.front_command)
 app.command("generate")(generate.generate_command)
+app.command("search")(search.search_command)

@@ -47,8 +47,9 @@ TEMPLATES = {
                   "helpful, with some errors or gaps.\nScore 4: The response is helpful and mostly correct and "
                   "clear.\nScore 5: The response is fully helpful, correct and clear.\n\n###Feedback: ",
 }
-PLACEHOLDERS = {"score": ("{instruction}", "{response}"), "yesno": ("{instruction}", "{response}"),
-                "pairwise": ("{instruction}", "{first}", "{second}"), "prometheus": ("{instruction}", "{response}")}
+# What a replacement prompt must hold; {instruction} is optional (a story or a web page has none).
+PLACEHOLDERS = {"score": ("{response}",), "yesno": ("{response}",), "pairwise": ("{first}", "{second}"),
+                "prometheus": ("{response}",)}
 # Prometheus' parser: [RESULT], [SCORE], Score:, Result: or 'score of' and an integer 1-5 near the end.
 _PROMETHEUS = re.compile(r"(?:\[RESULT\]|\[SCORE\]|Score:|Result:|score of)\s*\(?\s*([1-5])(?:\s*/\s*5|\s*out of 5)?"
                          r"\s*\)?\s*\W*$", re.IGNORECASE)
@@ -67,8 +68,9 @@ class JudgeScorer:
             or prometheus (rubric grading, feedback then [RESULT] n).
         backend: the generation backend: openai (any OpenAI-compatible server), transformers or vllm.
         base_url: the server's base URL (openai backend).
-        template: a prompt file replacing the mode's own; {instruction} and {response} ({first} and {second}
-            for pairwise) are replaced, {scale} too.
+        template: a prompt file replacing the mode's own; {response} ({first} and {second} for pairwise),
+            {instruction} and {scale} are replaced.
+        prompt: the replacing prompt's text itself, instead of a template file.
         scale: the highest label of the score mode.
         samples: replies sampled per item without logprobs, and for prometheus.
         temperature: sampling temperature of those replies.
@@ -82,7 +84,7 @@ class JudgeScorer:
     column, higher_is_better, needs_instruction = "judge", True, True
 
     def __init__(self, model: str, mode: str = "score", backend: str = "openai", base_url: str | None = None,
-                 template: str | None = None, scale: int = 5, samples: int = 5, temperature: float = 1.0,
+                 template: str | None = None, prompt: str | None = None, scale: int = 5, samples: int = 5, temperature: float = 1.0,
                  top_logprobs: int = 20, max_tokens: int | None = None, capabilities: str | None = None,
                  concurrency: int = 8, seed: int = 0):
         if mode not in MODES:
@@ -93,7 +95,10 @@ class JudgeScorer:
         self.mode, self.scale, self.samples, self.temperature = mode, scale, samples, temperature
         self.top_logprobs, self.seed = top_logprobs, seed
         self.max_tokens = max_tokens or (512 if mode == "prometheus" else 4)
-        self.template = _template(template, mode).replace("{scale}", str(scale))
+        if template is not None and prompt is not None:
+            raise UsageError("give the judge a `template` file or a `prompt` text, not both")
+        self.template = (_check_template(prompt, mode, "the judge prompt") if prompt is not None
+                         else _template(template, mode)).replace("{scale}", str(scale))
         self.needs_reference = mode == "pairwise"
         self.batch_size = 64
         from quadiv.generate import make_backend
@@ -104,6 +109,16 @@ class JudgeScorer:
         digest = hashlib.sha256(self.template.encode()).hexdigest()[:12]
         self.name = (f"judge({backend}:{model}@{base_url or ''};mode={mode},scale={scale},template={digest},"
                      f"samples={samples},temperature={temperature},max_tokens={self.max_tokens},seed={seed})")
+
+    @property
+    def reads_logprobs(self) -> bool:
+        """True when judgements come from label probabilities; False when from sampled replies."""
+        return self.mode != "prometheus" and "top_logprobs" in self._backend.capabilities
+
+    @property
+    def backend(self):
+        """The generation backend the judge asks."""
+        return self._backend
 
     @property
     def labels(self) -> list[str]:
@@ -118,7 +133,7 @@ class JudgeScorer:
                              "column that holds them (`reference_field`)")
         prompts = [p for it in items for p in self._prompts(it)]
         per_item = len(prompts) // max(len(items), 1)
-        use_logprobs = self.mode != "prometheus" and "top_logprobs" in self._backend.capabilities
+        use_logprobs = self.reads_logprobs
         results = [self._read(c, use_logprobs) for c in self._ask(prompts, use_logprobs)]
         values, mass, sampled = np.full(len(items), np.nan), np.full(len(items), np.nan), np.zeros(len(items), bool)
         for i in range(len(items)):
@@ -207,9 +222,13 @@ def _template(path: str | None, mode: str) -> str:
     except OSError as err:
         raise InputError(f"cannot read the judge template: {err.strerror or err}", path=str(path),
                          fix="give a text file with the prompt") from None
+    return _check_template(text, mode, f"the judge template {path}")
+
+
+def _check_template(text: str, mode: str, what: str) -> str:
     missing = [p for p in PLACEHOLDERS[mode] if p not in text]
     if missing:
-        raise UsageError(f"the judge template {path} lacks {', '.join(missing)}, which the {mode} mode fills in")
+        raise UsageError(f"{what} lacks {', '.join(missing)}, which the {mode} mode fills in")
     return text
 
 

@@ -12,17 +12,18 @@ search resumes to the same archive.
 - Evaluation: any quality scorer or function as fitness; :class:`JudgeCategory`, judge probabilities,
   functions, or :class:`LearnedProjection` (QDHF) as descriptors; a pairwise judge as ``contest``;
   :class:`SimilarityFilter` (BLEU).
-- :func:`run`, :func:`write_archive`, :func:`summary_path`; :func:`load_config` and :func:`run_config` for
-  ``quadiv search --config SEARCH.toml``.
+- :func:`run`, :func:`write_archive`, :func:`summary_path`; :func:`load_config`, :func:`build_search` and
+  :func:`run_config` for ``quadiv search --config SEARCH.toml`` (:data:`ALGORITHMS`: the published defaults).
 """
 from quadiv.search._archive import ArchiveBase, Elite
 from quadiv.search._axes import QDAIF_TICKS, Axis
+from quadiv.search._config import ALGORITHMS, SearchConfig, build_search, load_config, run_config
 from quadiv.search._emitters import CallableEmitter, Child, Emitter, LMXEmitter, RewriteEmitter
 from quadiv.search._evaluate import JudgeCategory, SimilarityFilter
 from quadiv.search._multi import MultiElementArchive
 from quadiv.search._ribs import RibsArchive
 from quadiv.search._runner import run, summary_path, write_archive
 
-__all__ = ["QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
-           "LMXEmitter", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SimilarityFilter", "run",
-           "summary_path", "write_archive"]
+__all__ = ["ALGORITHMS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
+           "LMXEmitter", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SearchConfig", "SimilarityFilter",
+           "build_search", "load_config", "run", "run_config", "summary_path", "write_archive"]

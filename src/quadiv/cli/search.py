@@ -1,0 +1,77 @@
+"""`quadiv search`: quality-diversity search over texts from a SEARCH.toml, resumably."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from quadiv.cli import _common
+from quadiv.errors import UsageError
+
+
+def search_command(
+    config: Path = typer.Option(..., "--config", "-c", help="SEARCH.toml: algorithm, models, axes, budget "
+                                "(see examples/search/)."),
+    output: Path = typer.Option(..., "--output", "-o", help="ARCHIVE.jsonl: one row per elite; ARCHIVE.search.json "
+                                "beside it holds the statistics per iteration."),
+    budget: int | None = typer.Option(None, "--budget", help="Evaluations to spend (overrides the config's)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the config's)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server for every model table "
+                                        "that names none, e.g. http://localhost:8000/v1."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the search recorded in ARCHIVE.jsonl.journal."),
+    as_json: bool = _common.JSON,
+    quiet: bool = _common.QUIET,
+) -> None:
+    """Search for many different good texts (QDAIF, Rainbow Teaming, RainbowPlus, Ferret); --resume continues."""
+    from quadiv.search import load_config, run_config, summary_path
+
+    chosen = load_config(config)
+    if budget is not None:
+        if budget < 1:
+            raise UsageError(f"--budget is the number of evaluations and must be >= 1; got {budget}")
+        chosen.budget = budget
+    if seed is not None:
+        chosen.seed = seed
+    if base_url is not None:
+        _fill_base_url(chosen.sections, chosen.describe, base_url)
+    _common.check_output(output, others=[(config, f"the config {config}: choose another --output")])
+    with _common.progress(f"searching ({chosen.algorithm})", chosen.budget, quiet) as advance:
+        archive = run_config(chosen, output, resume=resume, progress=advance)
+    last = archive.history[-1] if archive.history else {}
+    report = {"algorithm": chosen.algorithm, "budget": chosen.budget, "seed": chosen.seed,
+              "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),
+              "calls": last.get("calls", 0), "stats": {**archive.stats(), "vendi": last.get("vendi")},
+              "output": str(output), "summary": str(summary_path(output))}
+    if as_json:
+        print(json.dumps(_common.finite(report)))
+        return
+    _print(report)
+
+
+def _fill_base_url(sections: dict, describe: list, base_url: str) -> None:
+    for name in ("mutator", "target"):
+        if sections[name] and "base_url" not in sections[name]:
+            sections[name]["base_url"] = base_url
+    for name in ("fitness", "contest"):
+        if sections[name] and str(sections[name].get("scorer", "")).startswith("judge:"):
+            sections[name].setdefault("params", {}).setdefault("base_url", base_url)
+    for spec in describe:
+        if isinstance(spec, dict):
+            (spec.setdefault("params", {}) if "scorer" in spec else spec).setdefault("base_url", base_url)
+
+
+def _print(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    stats = report["stats"]
+    table = Table(title=f"{report['algorithm']}: {report['evaluations']} evaluations, {report['iterations']} "
+                        f"iterations, {report['calls']} mutator calls")
+    table.add_column("", no_wrap=True)
+    table.add_column("value", justify="right")
+    for key in ("qd_score", "coverage", "num_elites", "best", "mean", "vendi"):
+        value = stats.get(key)
+        table.add_row(key, "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    print(f"wrote {report['output']}\nwrote {report['summary']}")
