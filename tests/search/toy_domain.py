@@ -45,6 +45,11 @@ def mutator(seed: int = 0):
     return lambda parent: " ".join(random_edit(parent.split(), rng))
 
 
+def seeded_mutator(parent: str, *, rng) -> str:
+    """A pure mutator: one random edit drawn from the search's own generator (exact on resume)."""
+    return " ".join(random_edit(parent.split(), random.Random(int(rng.integers(2**32)))))
+
+
 def toward(words: list[str], axis: str, goal: int, rng: random.Random) -> list[str]:
     """One step of ``axis``' word count toward ``goal``, and sometimes a stray edit."""
     words = list(words)

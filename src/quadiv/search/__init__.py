@@ -10,7 +10,7 @@ search resumes to the same archive.
 - Emitters: :class:`LMXEmitter` (QDAIF), :class:`RewriteEmitter` (Rainbow Teaming, RainbowPlus, Ferret),
   :class:`CallableEmitter` (any Python mutator).
 - Evaluation: any quality scorer or function as fitness; :class:`JudgeCategory`, judge probabilities,
-  functions, or :class:`LearnedProjection` (QDHF) as descriptors; a pairwise judge as ``contest``;
+  functions, or :class:`LearnedProjection` (QDHF, with a :class:`TripletJudge`) as descriptors; a pairwise judge as ``contest``;
   :class:`SimilarityFilter` (BLEU).
 - :func:`run`, :func:`write_archive`, :func:`summary_path`; :func:`load_config`, :func:`build_search` and
   :func:`run_config` for ``quadiv search --config SEARCH.toml`` (:data:`ALGORITHMS`: the published defaults).
@@ -21,9 +21,10 @@ from quadiv.search._config import ALGORITHMS, SearchConfig, build_search, load_c
 from quadiv.search._emitters import CallableEmitter, Child, Emitter, LMXEmitter, RewriteEmitter
 from quadiv.search._evaluate import JudgeCategory, SimilarityFilter
 from quadiv.search._multi import MultiElementArchive
+from quadiv.search._qdhf import LearnedProjection, TripletJudge
 from quadiv.search._ribs import RibsArchive
 from quadiv.search._runner import run, summary_path, write_archive
 
 __all__ = ["ALGORITHMS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
-           "LMXEmitter", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SearchConfig", "SimilarityFilter",
-           "build_search", "load_config", "run", "run_config", "summary_path", "write_archive"]
+           "LMXEmitter", "LearnedProjection", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SearchConfig", "SimilarityFilter",
+           "TripletJudge", "build_search", "load_config", "run", "run_config", "summary_path", "write_archive"]

@@ -32,7 +32,7 @@ ALGORITHMS: dict[str, dict[str, Any]] = {
                "similarity": 0.6, "evaluate_seeds": False},
 }
 TOP = {"algorithm", "domain", "budget", "seed", "seeds", "seeds_file", "mutator", "target", "fitness", "axes",
-       "archive", "contest", "filter", "metrics"}
+       "learned", "archive", "contest", "filter", "metrics"}
 MODEL = {"backend", "model", "base_url", "concurrency", "temperature", "max_tokens", "capabilities", "options"}
 SECTIONS = {
     "mutator": MODEL | {"template", "batch", "num_mutations", "num_fewshot", "neighbour_power", "seed_iterations",
@@ -43,6 +43,8 @@ SECTIONS = {
     "archive": {"kind", "threshold", "cap", "qd_score_offset"},
     "filter": {"similarity", "require_target", "keep_best"},
     "metrics": {"embedder"},
+    "learned": MODEL - {"model"} | {"judge", "embedder", "dims", "bins", "n_triplets", "margin", "lr", "epochs",
+                                    "refit_at", "template"},
 }
 AXIS = {"name", "categories", "ticks", "bins", "range", "describe"}
 DESCRIBE = {"judge", "scorer", "params", "sampled", "template", "samples"} | MODEL
@@ -102,7 +104,10 @@ def load_config(path: str | os.PathLike) -> SearchConfig:
     if "scorer" not in sections["fitness"]:
         raise bad("[fitness] needs 'scorer' (a quadiv quality scorer, e.g. \"judge:MODEL\")",
                   "add scorer = \"...\" to [fitness]")
-    axes, describe = _axes(raw.get("axes"), bad)
+    if sections["learned"]:
+        axes, describe = _learned_axes(raw, sections["learned"], bad)
+    else:
+        axes, describe = _axes(raw.get("axes"), bad)
     return SearchConfig(path, algorithm, str(raw.get("domain", "texts")), _budget(raw.get("budget", 100), bad),
                         _integer(raw.get("seed", 0), "seed", bad), _seeds(raw, path, bad), axes, sections, describe)
 
@@ -179,6 +184,20 @@ def _axes(raw: Any, bad: Callable) -> tuple[list[Axis], list[Any]]:
         raise bad("either every axis is described by its \"target\" cell, or none is",
                   "give every axis a describe table, or none")
     return axes, describe
+
+
+def _learned_axes(raw: dict, learned: dict, bad: Callable) -> tuple[list[Axis], list[Any]]:
+    """QDHF: ``dims`` learned axes in [0, 1], ``bins`` each; no [[axes]] beside them."""
+    if "axes" in raw:
+        raise bad("[learned] makes the axes itself (QDHF): remove the [[axes]] tables, or [learned]",
+                  "keep one of the two")
+    if "judge" not in learned:
+        raise bad("[learned] needs 'judge' (the model that says which of two texts is closer to a third)",
+                  "add judge = \"MODEL\" to [learned]")
+    dims, bins = learned.get("dims", 2), learned.get("bins", 10)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (dims, bins)):
+        raise bad(f"[learned] dims and bins must be integers >= 1; got {dims!r} and {bins!r}", "write dims = 2")
+    return [Axis.numeric(f"learned_{k + 1}", bins) for k in range(dims)], ["learned"] * dims
 
 
 def _axis(name: str, table: dict) -> Axis:
@@ -263,6 +282,13 @@ def _describers(config: SearchConfig) -> Any:
 
     if all(d == "target" for d in config.describe):
         return "target"
+    if config.sections["learned"]:
+        from quadiv.search._qdhf import LearnedProjection, TripletJudge
+
+        learned = config.sections["learned"]
+        judge = TripletJudge(_backend({**learned, "model": learned["judge"]}), learned.get("template"))
+        options = {k: learned[k] for k in ("n_triplets", "margin", "lr", "epochs", "refit_at") if k in learned}
+        return LearnedProjection(learned.get("embedder", "static"), judge, dims=len(config.axes), **options)
     out = []
     for axis, spec in zip(config.axes, config.describe):
         if "judge" in spec:

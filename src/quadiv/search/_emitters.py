@@ -16,7 +16,8 @@ replaceable by the user (``template=``); each built-in follows the structure its
   ``num_mutations`` children, target cell drawn with probability softmax((1 - z) / T) over cells, z the
   cell's best fitness (0 when empty), so weak cells are explored more (``target="weak"``).
 - :class:`CallableEmitter`: any Python function ``mutate(parent) -> text(s)`` or
-  ``mutate(parent, target) -> text(s)`` (``target``: axis name -> label), for programmatic mutators.
+  ``mutate(parent, target) -> text(s)`` (``target``: axis name -> label), for programmatic mutators; one
+  that takes ``rng`` gets the iteration's numpy Generator, which makes a resumed search exact.
 """
 from __future__ import annotations
 
@@ -233,7 +234,7 @@ class CallableEmitter(Emitter):
         if "target" not in policy:
             policy["target"] = "uniform" if _takes_target(fn) else "none"
         super().__init__(**policy)
-        self.fn = fn
+        self.fn, self._takes_rng = fn, _takes_rng(fn)
 
     def mutate(self, archive: ArchiveBase, parents: list[str], targets: list, rng: np.random.Generator) -> list[list[str]]:
         out = []
@@ -241,20 +242,28 @@ class CallableEmitter(Emitter):
             made = []
             for _ in range(self.num_mutations):
                 self.calls += 1
-                got = self.fn(parent, dict(zip((a.name for a in archive.axes), target))) if target is not None \
-                    else self.fn(parent)
+                args = (parent,) if target is None else (parent, dict(zip((a.name for a in archive.axes), target)))
+                got = self.fn(*args, rng=rng) if self._takes_rng else self.fn(*args)
                 made += [got] if isinstance(got, str) else list(got)
             out.append([t for t in made if isinstance(t, str) and t.strip()])
         return out
 
 
-def _takes_target(fn: Callable[..., Any]) -> bool:
+def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
     try:
-        params = [p for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        return False
-    return len(params) >= 2
+        return []
+
+
+def _takes_target(fn: Callable[..., Any]) -> bool:
+    positional = [p for p in _parameters(fn) if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.name != "rng"]
+    return len(positional) >= 2
+
+
+def _takes_rng(fn: Callable[..., Any]) -> bool:
+    return any(p.name == "rng" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) for p in _parameters(fn))
 
 
 def clean_reply(text: str) -> str:

@@ -37,14 +37,16 @@ def as_fitness(fitness: Any) -> Batch:
 def as_descriptors(descriptors: Any, num_axes: int) -> Batch | None:
     """Texts -> one tuple of ``num_axes`` values each; None for ``"target"`` (the cell the child was written for).
 
-    ``descriptors`` is "target", a function text -> values (a sequence, or one value for one axis), or a
-    list with one entry per axis: a scorer (its value: a judge's probability, QDAIF), a
+    ``descriptors`` is "target", a function text -> values (a sequence, or one value for one axis), a joint
+    describer of every axis (``joint = True``: :class:`LearnedProjection`), or a list with one entry per axis: a scorer (its value: a judge's probability, QDAIF), a
     :class:`JudgeCategory`, an object with ``describe(texts, prompts)``, or a function text -> value.
     """
     if isinstance(descriptors, str):
         if descriptors != "target":
             raise UsageError(f"`descriptors` as a string must be 'target'; got '{descriptors}'")
         return None
+    if getattr(descriptors, "joint", False):  # one describer of every axis (QDHF's learned projection)
+        return descriptors.describe
     if callable(descriptors) and not hasattr(descriptors, "score") and not hasattr(descriptors, "describe"):
         def described(texts: list[str], prompts: list[str | None]) -> list[tuple]:
             return [_values(descriptors(t), num_axes) for t in texts]

@@ -63,12 +63,16 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
                    require_target, keep_best)
     if parts.describe is None and not archive.axes:
         raise UsageError("`descriptors` 'target' needs an archive with axes: give a descriptor function for this one")
+    learner = descriptors if hasattr(descriptors, "refit") else None
     archive.history = []
     journal = _open_journal(output, settings, seed, seeds, resume)
     vendi_of = _vendi(embed)
     try:
         evaluations, iteration, stalled = 0, 0, 0
         for row in (journal.rows().values() if journal else ()):
+            if "refit" in row:
+                learner.set_state(row["refit"])
+                archive = _rebuilt(archive, learner)
             _replay(archive, row)
             evaluations, iteration = row["evaluations"], row["iteration"] + 1
             archive.history.append(row["history"])
@@ -77,6 +81,11 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
             progress(evaluations)
         while evaluations < budget:
             rng = np.random.default_rng([seed, iteration])
+            refit = None
+            if learner is not None and iteration in learner.refit_at:
+                views = [*seeds, *(_elite_view(e) for e in archive.elites())]
+                refit = learner.refit(views, np.random.default_rng([seed, iteration, 1]))
+                archive = _rebuilt(archive, learner)
             limit = budget - evaluations
             if iteration == 0 and evaluate_seeds:
                 children = [Child(s, None, s) for s in seeds[:limit]]
@@ -93,7 +102,7 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
             archive.history.append(stats)
             if journal is not None:
                 journal.append([{"iteration": iteration, "evaluations": evaluations, "children": logged,
-                                 "history": stats}])
+                                 "history": stats, **({"refit": refit} if refit is not None else {})}])
                 if (iteration + 1) % checkpoint_every == 0:
                     write_archive(archive, output, _summary(archive, settings, budget, seed, False))
             if progress is not None and logged:
@@ -216,6 +225,22 @@ def _elite(row: dict, iteration: int) -> Elite:
     extras = {k: row[k] for k in ("response", "target") if row.get(k) is not None}
     return Elite(row["id"], row["text"], row["fitness"], tuple(row["descriptors"]), None, row["parent"], iteration,
                  extras)
+
+
+def _elite_view(elite: Elite) -> str:
+    return elite.extras.get("response", elite.text)
+
+
+def _rebuilt(archive: ArchiveBase, learner: Any) -> ArchiveBase:
+    """The elites re-described by the refitted ``learner`` and re-inserted into an empty archive (QDHF)."""
+    elites = archive.elites()
+    new = archive.empty_like()
+    new.history = archive.history
+    if elites:
+        for elite, desc in zip(elites, learner.describe([_elite_view(e) for e in elites], [None] * len(elites))):
+            elite.descriptors, elite.cell = tuple(desc), None
+            new.add(elite)
+    return new
 
 
 def _replay(archive: ArchiveBase, row: dict) -> None:
