@@ -95,6 +95,8 @@ class FakeLLM:
             a, b = rng.choice(examples).split(), rng.choice(examples).split()
             child = a[:rng.randint(0, len(a))] + b[rng.randint(0, len(b)):]
             return "#1: " + " ".join(random_edit(child, rng))
+        if "Text:\n" not in prompt:
+            return prompt  # a user's own template: echo it
         parent = prompt.split("Text:\n", 1)[1].split("\n\n", 1)[0].split()
         goals = re.findall(r"(red|blue)(?: becomes)?: (\d+)", prompt)
         for axis, goal in goals:

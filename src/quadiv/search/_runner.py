@@ -38,7 +38,7 @@ class _Parts:
 
 
 def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archive: ArchiveBase, budget: int,
-        seed: int = 0, *, respond: Any = None, contest: Any = None, similarity: float | None = 0.6,
+        seed: int = 0, *, respond: Any = None, contest: Any = None, similarity: float | None = None,
         require_target: bool = False, keep_best: int | None = None, evaluate_seeds: bool = True,
         embed: Any = None, output: str | os.PathLike | None = None, resume: bool = False,
         settings: dict[str, Any] | None = None, checkpoint_every: int = 10, patience: int = 50,
@@ -50,7 +50,7 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
     ``text -> values``, or one describer per axis (see :func:`as_descriptors`). ``respond``: the target
     model (a backend or a function), whose response is what fitness and descriptors see. ``contest``: a
     pairwise judge deciding whether a child replaces its cell's incumbent. ``similarity``: the BLEU above
-    which a child too close to its parent or batch is dropped (None: keep all). ``require_target``: drop a
+    which a child too close to its parent or batch is dropped (None, the default: keep all; Rainbow: 0.6). ``require_target``: drop a
     child whose descriptors miss the cell it was written for. ``keep_best``: evaluate all, insert only the
     best k per iteration. ``embed``: an embedder name or function texts -> unit rows, for the elites' Vendi
     score each iteration. ``output``: write the archive (JSONL, and ``.search.json`` beside it) every
