@@ -196,3 +196,40 @@ def test_an_unknown_top_level_key_and_a_missing_config(tmp_path, invoke):
     config.write_text(config.read_text().replace("budgt = 10\n", ""))
     result = invoke("search", "--config", str(config), "-o", str(tmp_path / "a.jsonl"), "--budget", "0")
     assert result.exit_code == 2 and "--budget" in result.output
+
+
+@pytest.mark.parametrize("name", ["stories", "redteam"])
+def test_the_shipped_examples_print_and_parse(tmp_path, name, invoke):
+    from quadiv.search import load_config
+
+    result = invoke("search", "--example", name)
+    assert result.exit_code == 0
+    path = tmp_path / f"{name}.toml"
+    path.write_text(result.stdout)
+    config = load_config(path)
+    assert config.budget >= 500 and config.seeds and len(config.axes) == 2
+    if name == "redteam":
+        assert config.algorithm == "rainbowplus" and [a.size for a in config.axes] == [10, 10]
+        assert config.sections["target"]["model"]
+    else:
+        assert config.algorithm == "qdaif" and config.axes[0].size == 20
+
+
+def test_search_without_a_config_says_how_to_start(tmp_path, invoke):
+    result = invoke("search", "-o", str(tmp_path / "a.jsonl"))
+    assert result.exit_code == 2 and "--example" in result.output
+    assert invoke("search", "--example", "poems").exit_code == 2
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, server):
+    config = write_config(tmp_path, server.url, budget=100000)
+    process = subprocess.Popen([sys.executable, "-m", "quadiv", "search", "--config", str(config), "-o",
+                                str(tmp_path / "a.jsonl")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "QUADIV_CACHE": str(tmp_path / "cache")})
+    journal = tmp_path / "a.jsonl.journal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 3):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "--resume" in err and "Traceback" not in err, err

@@ -31,6 +31,14 @@ def methods_command() -> None:
         print(f"  {name:24s} {metric.description} [needs {as_flags(metric.input_text)}]")
     for name, build in FAMILIES.items():
         print(f"  {name:24s} the family: {name.split('_')[0]} of any {name.split('<')[1].rstrip('>')}")
+    from quadiv.search import ALGORITHMS, EMITTERS
+
+    print("\nsearch algorithms (quadiv search --config SEARCH.toml: algorithm = A; quadiv search --example NAME):")
+    for name, settings in ALGORITHMS.items():
+        print(f"  {name:18s} {settings['about']}")
+    print("search emitters ([mutator] emitter = E):")
+    for name, cls in EMITTERS.items():
+        print(f"  {name:18s} {_summary(cls)}")
     print("\nembedders (--embedder E):")
     for name, factory in EMBEDDERS.items():
         print(f"  {name:18s} {_summary(factory)}")

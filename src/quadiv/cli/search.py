@@ -9,12 +9,16 @@ import typer
 from quadiv.cli import _common
 from quadiv.errors import UsageError
 
+EXAMPLES = {path.stem: path for path in sorted((Path(__file__).parents[1] / "search" / "examples").glob("*.toml"))}
+
 
 def search_command(
-    config: Path = typer.Option(..., "--config", "-c", help="SEARCH.toml: algorithm, models, axes, budget "
-                                "(see examples/search/)."),
-    output: Path = typer.Option(..., "--output", "-o", help="ARCHIVE.jsonl: one row per elite; ARCHIVE.search.json "
-                                "beside it holds the statistics per iteration."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="SEARCH.toml: algorithm, models, axes, budget "
+                                       "(start from --example)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="ARCHIVE.jsonl: one row per elite; "
+                                       "ARCHIVE.search.json beside it holds the statistics per iteration."),
+    example: str | None = typer.Option(None, "--example", help="Print a shipped SEARCH.toml and exit: "
+                                       f"{', '.join(EXAMPLES)}."),
     budget: int | None = typer.Option(None, "--budget", help="Evaluations to spend (overrides the config's)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the config's)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server for every model table "
@@ -26,6 +30,14 @@ def search_command(
     """Search for many different good texts (QDAIF, Rainbow Teaming, RainbowPlus, Ferret); --resume continues."""
     from quadiv.search import load_config, run_config, summary_path
 
+    if example is not None:
+        if example not in EXAMPLES:
+            raise UsageError(f"--example must be one of {', '.join(EXAMPLES)}; got '{example}'")
+        print(EXAMPLES[example].read_text(encoding="utf-8"), end="")
+        return
+    if config is None or output is None:
+        raise UsageError("quadiv search needs --config SEARCH.toml and --output ARCHIVE.jsonl (see "
+                         "`quadiv search --example stories` for a config to start from)")
     chosen = load_config(config)
     if budget is not None:
         if budget < 1:
@@ -36,8 +48,12 @@ def search_command(
     if base_url is not None:
         _fill_base_url(chosen.sections, chosen.describe, base_url)
     _common.check_output(output, others=[(config, f"the config {config}: choose another --output")])
-    with _common.progress(f"searching ({chosen.algorithm})", chosen.budget, quiet) as advance:
-        archive = run_config(chosen, output, resume=resume, progress=advance)
+    try:
+        with _common.progress(f"searching ({chosen.algorithm})", chosen.budget, quiet) as advance:
+            archive = run_config(chosen, output, resume=resume, progress=advance)
+    except KeyboardInterrupt:
+        _common.fail(f"interrupted; the search so far is in {output}.journal: rerun with --resume to continue",
+                     code=130)
     last = archive.history[-1] if archive.history else {}
     report = {"algorithm": chosen.algorithm, "budget": chosen.budget, "seed": chosen.seed,
               "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),

@@ -18,13 +18,13 @@ search resumes to the same archive.
 from quadiv.search._archive import ArchiveBase, Elite
 from quadiv.search._axes import QDAIF_TICKS, Axis
 from quadiv.search._config import ALGORITHMS, SearchConfig, build_search, load_config, run_config
-from quadiv.search._emitters import CallableEmitter, Child, Emitter, LMXEmitter, RewriteEmitter
+from quadiv.search._emitters import EMITTERS, CallableEmitter, Child, Emitter, LMXEmitter, RewriteEmitter
 from quadiv.search._evaluate import JudgeCategory, SimilarityFilter
 from quadiv.search._multi import MultiElementArchive
 from quadiv.search._qdhf import LearnedProjection, TripletJudge
 from quadiv.search._ribs import RibsArchive
 from quadiv.search._runner import run, summary_path, write_archive
 
-__all__ = ["ALGORITHMS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
+__all__ = ["ALGORITHMS", "EMITTERS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
            "LMXEmitter", "LearnedProjection", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SearchConfig", "SimilarityFilter",
            "TripletJudge", "build_search", "load_config", "run", "run_config", "summary_path", "write_archive"]

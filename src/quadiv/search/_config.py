@@ -24,18 +24,24 @@ else:  # pragma: no cover
 
 # The published settings of each algorithm (GENERATION.md sec. 7): emitter, archive, filters.
 ALGORITHMS: dict[str, dict[str, Any]] = {
-    "qdaif": {"emitter": "lmx", "archive": "grid", "similarity": None, "evaluate_seeds": True},
-    "rainbow": {"emitter": "rewrite", "archive": "grid", "similarity": 0.6, "evaluate_seeds": False},
-    "rainbowplus": {"emitter": "joint", "archive": "multi", "threshold": 0.5, "similarity": 0.6, "num_mutations": 5,
-                    "seed_iterations": 150, "evaluate_seeds": False},
-    "ferret": {"emitter": "rewrite", "archive": "grid", "target": "weak", "num_mutations": 5, "keep_best": 1,
-               "similarity": 0.6, "evaluate_seeds": False},
+    "qdaif": {"about": "QDAIF (Bradley et al. 2023): LMX few-shot crossover, judge fitness and descriptors, "
+                       "one elite per cell", "emitter": "lmx", "archive": "grid", "similarity": None,
+              "evaluate_seeds": True},
+    "rainbow": {"about": "Rainbow Teaming (Samvelyan et al. 2024): rewrite toward a uniform target cell, axis by "
+                         "axis; BLEU filter; pairwise contest with [contest]", "emitter": "rewrite", "archive": "grid",
+                "similarity": 0.6, "evaluate_seeds": False},
+    "rainbowplus": {"about": "RainbowPlus (Dang et al. 2025): 5 joint rewrites per parent, every child above "
+                             "0.5 kept per cell", "emitter": "joint", "archive": "multi", "threshold": 0.5,
+                    "similarity": 0.6, "num_mutations": 5, "seed_iterations": 150, "evaluate_seeds": False},
+    "ferret": {"about": "Ferret (Pala et al. 2024): 5 rewrites toward a weak cell, the best by fitness contests "
+                        "the cell", "emitter": "rewrite", "archive": "grid", "target": "weak", "num_mutations": 5,
+               "keep_best": 1, "similarity": 0.6, "evaluate_seeds": False},
 }
 TOP = {"algorithm", "domain", "budget", "seed", "seeds", "seeds_file", "mutator", "target", "fitness", "axes",
        "learned", "archive", "contest", "filter", "metrics"}
 MODEL = {"backend", "model", "base_url", "concurrency", "temperature", "max_tokens", "capabilities", "options"}
 SECTIONS = {
-    "mutator": MODEL | {"template", "batch", "num_mutations", "num_fewshot", "neighbour_power", "seed_iterations",
+    "mutator": MODEL | {"emitter", "template", "batch", "num_mutations", "num_fewshot", "neighbour_power", "seed_iterations",
                         "target", "weak_temperature"},
     "target": MODEL,
     "fitness": {"scorer", "params", "sampled"},
@@ -219,10 +225,13 @@ def _axis(name: str, table: dict) -> Axis:
 
 def build_search(config: SearchConfig) -> dict[str, Any]:
     """The keyword arguments of :func:`quadiv.search.run` that ``config`` describes (models are built here)."""
-    from quadiv.search._emitters import LMXEmitter, RewriteEmitter
+    from quadiv.search._emitters import EMITTERS
 
     mutator = config.sections["mutator"]
     emitter_kind = config.setting("mutator", "emitter")
+    if emitter_kind not in ("lmx", "rewrite", "joint"):
+        raise UsageError(f"[mutator] emitter must be lmx, rewrite or joint (rewrite, every axis at once); got "
+                         f"'{emitter_kind}'")
     policy = {k: config.setting("mutator", k) for k in ("batch", "num_mutations", "seed_iterations", "weak_temperature")
               if config.setting("mutator", k) is not None}
     if config.setting("mutator", "target") is not None and emitter_kind != "lmx":
@@ -232,9 +241,9 @@ def build_search(config: SearchConfig) -> dict[str, Any]:
     backend = _backend(mutator)
     if emitter_kind == "lmx":
         extra = {k: mutator[k] for k in ("num_fewshot", "neighbour_power") if k in mutator}
-        emitter = LMXEmitter(backend, **extra, **common)
+        emitter = EMITTERS.build("lmx", backend, **extra, **common)
     else:
-        emitter = RewriteEmitter(backend, joint=emitter_kind == "joint", **common)
+        emitter = EMITTERS.build("rewrite", backend, joint=emitter_kind == "joint", **common)
     target = config.sections["target"]
     respond = _backend(target) if target else None
     filters = config.sections["filter"]

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from quadiv._registry import Registry
 from quadiv.errors import UsageError
 from quadiv.search._archive import ArchiveBase, Elite
 
@@ -147,9 +148,14 @@ class LLMEmitter(Emitter):
         return [[t for t in map(clean_reply, texts) if t] for texts in per_prompt]
 
 
+EMITTERS: Registry[type[Emitter]] = Registry("emitter")
+
+
+@EMITTERS.register
 class LMXEmitter(LLMEmitter):
     """QDAIF's LMX: ``num_fewshot`` archive elites, near the parent's cell, as a few-shot list."""
 
+    name = "lmx"
     kind, default_template = "lmx", LMX_TEMPLATE
 
     def __init__(self, backend: Any, *, num_fewshot: int = 3, neighbour_power: float = 3.0, **options: Any):
@@ -195,8 +201,11 @@ class LMXEmitter(LLMEmitter):
         return shown
 
 
+@EMITTERS.register
 class RewriteEmitter(LLMEmitter):
     """Rewrite each parent toward its target cell: one rewrite per axis in turn, or all axes at once (``joint``)."""
+
+    name = "rewrite"
 
     def __init__(self, backend: Any, *, joint: bool = False, target: str = "uniform", **options: Any):
         self.kind, self.default_template = ("joint", JOINT_TEMPLATE) if joint else ("rewrite", REWRITE_TEMPLATE)
