@@ -105,6 +105,6 @@ def test_a_stopped_qdhf_search_resumes_to_the_same_archive(tmp_path):
         qdhf_run(150, output=tmp_path / "cut.jsonl", mutate=failing)
     snapshot = json.loads((tmp_path / "cut.search.json").read_text())  # written every 10 iterations
     assert (tmp_path / "cut.jsonl.journal").exists() and not snapshot["complete"]
-    resumed, learner = qdhf_run(150, output=tmp_path / "cut.jsonl", resume=True, mutate=seeded_mutator)
+    resumed, _learner = qdhf_run(150, output=tmp_path / "cut.jsonl", resume=True, mutate=seeded_mutator)
     assert resumed.records() == whole.records() and resumed.history == whole.history
     assert (tmp_path / "cut.jsonl").read_text() == (tmp_path / "whole.jsonl").read_text()

@@ -28,14 +28,14 @@ def contest(challenger: str, incumbent: str) -> float:
 
 
 ALGORITHMS = {
-    "map-elites": lambda: dict(mutate=mutator(0), similarity=None),
-    "qdaif": lambda: dict(mutate=LMXEmitter(FakeLLM(), domain="toy texts", batch=4), similarity=None),
-    "rainbow": lambda: dict(mutate=RewriteEmitter(FakeLLM(), batch=4), contest=contest, similarity=0.95),
-    "rainbowplus": lambda: dict(mutate=RewriteEmitter(FakeLLM(), joint=True, num_mutations=5, seed_iterations=10),
-                                similarity=0.95, archive=MultiElementArchive(AXES, threshold=0.5)),
-    "ferret": lambda: dict(mutate=RewriteEmitter(FakeLLM(), target="weak", num_mutations=4, weak_temperature=0.2),
-                           keep_best=1, contest=contest, similarity=0.95),
-    "function-rewrite": lambda: dict(mutate=rewriter(0), similarity=None),
+    "map-elites": lambda: {"mutate": mutator(0), "similarity": None},
+    "qdaif": lambda: {"mutate": LMXEmitter(FakeLLM(), domain="toy texts", batch=4), "similarity": None},
+    "rainbow": lambda: {"mutate": RewriteEmitter(FakeLLM(), batch=4), "contest": contest, "similarity": 0.95},
+    "rainbowplus": lambda: {"mutate": RewriteEmitter(FakeLLM(), joint=True, num_mutations=5, seed_iterations=10),
+                                "similarity": 0.95, "archive": MultiElementArchive(AXES, threshold=0.5)},
+    "ferret": lambda: {"mutate": RewriteEmitter(FakeLLM(), target="weak", num_mutations=4, weak_temperature=0.2),
+                           "keep_best": 1, "contest": contest, "similarity": 0.95},
+    "function-rewrite": lambda: {"mutate": rewriter(0), "similarity": None},
 }
 
 

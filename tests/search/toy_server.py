@@ -56,7 +56,7 @@ class ToyServer:
         return {"id": "x", "object": "chat.completion", "model": body["model"], "choices": choices}
 
     def reply(self, prompt: str, seed, i: int):
-        judged = re.match(r"(QUALITY|RED|BLUE)\?\n(.*)\nAnswer:$", prompt, re.S)
+        judged = re.match(r"(QUALITY|RED|BLUE)\?\n(.*)\nAnswer:$", prompt, re.DOTALL)
         if judged:
             kind, text = judged.groups()
             red, blue = descriptors(text)

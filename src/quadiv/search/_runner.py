@@ -55,7 +55,8 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
     best k per iteration. ``embed``: an embedder name or function texts -> unit rows, for the elites' Vendi
     score each iteration. ``output``: write the archive (JSONL, and ``.search.json`` beside it) every
     ``checkpoint_every`` iterations and at the end, journaling to ``output + '.journal'``; ``resume``
-    continues that journal (``settings`` must match the stopped run's).
+    continues that journal (``settings`` must match the stopped run's), also to a larger budget after
+    the search finished. An existing ``output`` is never overwritten but by its own resumed search.
     """
     seeds = _check(seeds, budget, patience)
     parts = _Parts(as_emitter(mutate), as_fitness(fitness), as_descriptors(descriptors, len(archive.axes)),
@@ -114,7 +115,7 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
         raise
     if journal is not None:
         write_archive(archive, output, _summary(archive, settings, budget, seed, True))
-        journal.remove()
+        journal.close()  # kept: the log of every evaluation, so that `resume` with a larger budget goes on
     return archive
 
 
@@ -317,8 +318,12 @@ def _open_journal(output: str | os.PathLike | None, settings: dict | None, seed:
         raise UsageError(f"the archive is written as JSONL: give an output path ending in .jsonl; got {output}")
     if not Path(output).parent.is_dir():
         raise UsageError(f"the folder of {output} does not exist: create it or choose another output")
+    journal = journal_path(output)
+    if Path(output).exists() and not (resume and journal.exists()):
+        why = "no journal beside it to resume" if resume else "a new search would replace it (pass `resume` to continue)"
+        raise UsageError(f"{output} already exists and {why}: choose another output, or delete it")
     recorded = json.loads(json.dumps({**(settings or {}), "seed": seed, "seeds": seeds}, default=str))
-    return Journal.open(journal_path(output), recorded, resume, key=_iteration_key)
+    return Journal.open(journal, recorded, resume, key=_iteration_key)
 
 
 def _iteration_key(row: Any) -> int:
