@@ -236,3 +236,28 @@ def test_ctrl_c_says_how_to_resume(tmp_path, server):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "--resume" in err and "Traceback" not in err, err
+
+
+def test_learned_descriptors_from_the_config_qdhf(tmp_path, server, invoke):
+    learned = f'''
+[learned]
+judge = "toy"
+base_url = "{server.url}"
+capabilities = "chat,top_logprobs"
+embedder = "static"
+n_triplets = 20
+epochs = 50
+refit_at = [0, 1, 5]
+bins = 5
+'''
+    config = write_config(tmp_path, server.url, budget=45, axes=learned)
+    out = tmp_path / "a.jsonl"
+    result = invoke("search", "--config", str(config), "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "a.search.json").read_text())
+    assert [a["name"] for a in summary["axes"]] == ["learned_1", "learned_2"]
+    rows = read_archive(out)
+    assert all(0 <= i < 5 for r in rows for i in r["cell_index"]) and len({tuple(r["cell_index"]) for r in rows}) > 1
+    journal = [json.loads(line) for line in Path(str(out) + ".journal").read_text().splitlines()[1:]]
+    assert [row["iteration"] for row in journal if "refit" in row] == [0, 1, 5]
+    assert len([r for r in journal if "refit" in r][-1]["refit"]["triplets"]) == 60  # 20 per refit, accumulated

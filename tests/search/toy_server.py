@@ -63,6 +63,11 @@ class ToyServer:
             p = {"QUALITY": fitness(text), "RED": (red + 0.5) / 10, "BLUE": (blue + 0.5) / 10}[kind]
             p = min(max(p, 0.001), 0.999)
             return ("yes" if p >= 0.5 else "no"), {"yes": math.log(p), "no": math.log(1 - p)}
+        if prompt.startswith("Here are three texts."):
+            anchor, first, second = (prompt.split(f"Text {k}:\n")[1].split("\n\n")[0] for k in "ABC")
+            a, b, c = (sum(descriptors(t)) for t in (anchor, first, second))
+            k = "B" if abs(b - a) <= abs(c - a) else "C"
+            return k, {k: math.log(0.8), "BC".replace(k, ""): math.log(0.2)}
         if prompt.startswith("Which of these categories"):
             text = prompt.split("Text:\n", 1)[1].rsplit("\n\nAnswer", 1)[0]
             words = text.split()
