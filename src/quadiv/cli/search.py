@@ -58,6 +58,7 @@ def search_command(
     report = {"algorithm": chosen.algorithm, "budget": chosen.budget, "seed": chosen.seed,
               "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),
               "calls": last.get("calls", 0), "stats": {**archive.stats(), "vendi": last.get("vendi")},
+              "dropped": last.get("dropped", {}),
               "output": str(output), "summary": str(summary_path(output))}
     if as_json:
         print(json.dumps(_common.finite(report)))
@@ -82,8 +83,12 @@ def _print(report: dict) -> None:
     from rich.table import Table
 
     stats = report["stats"]
-    table = Table(title=f"{report['algorithm']}: {report['evaluations']} evaluations, {report['iterations']} "
-                        f"iterations, {report['calls']} mutator calls")
+    print(f"{report['algorithm']}: {report['evaluations']} evaluations in {report['iterations']} iterations, "
+          f"{report['calls']} mutator calls")
+    if report["dropped"]:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(report["dropped"].items()))
+        print(f"evaluated but not inserted: {reasons}")
+    table = Table()
     table.add_column("", no_wrap=True)
     table.add_column("value", justify="right")
     for key in ("qd_score", "coverage", "num_elites", "best", "mean", "vendi"):

@@ -98,8 +98,12 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
             if stalled > patience:
                 raise SearchError(f"no child survived the filters in {patience} iterations in a row: loosen "
                                   "`similarity`, check the mutator's replies, or give other seeds")
+            dropped = dict(archive.history[-1]["dropped"]) if archive.history else {}
+            for row in logged:
+                if row["dropped"] is not None:
+                    dropped[row["dropped"]] = dropped.get(row["dropped"], 0) + 1
             stats = {"iteration": iteration, "evaluations": evaluations, "calls": parts.emitter.calls,
-                     **archive.stats(), "vendi": vendi_of(archive)}
+                     **archive.stats(), "vendi": vendi_of(archive), "dropped": dropped}
             archive.history.append(stats)
             if journal is not None:
                 journal.append([{"iteration": iteration, "evaluations": evaluations, "children": logged,
