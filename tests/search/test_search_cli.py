@@ -96,6 +96,8 @@ def test_qdaif_search_writes_the_archive_and_its_summary(tmp_path, server, invok
     assert summary["kind"] == "search" and summary["complete"] and summary["history"][-1]["evaluations"] == 60
     assert [a["name"] for a in summary["axes"]] == ["red", "blue"] and len(summary["axes"][0]["labels"]) == 10
     assert summary["stats"]["vendi"] > 1 and summary["stats"]["qd_score"] == pytest.approx(report["stats"]["qd_score"])
+    table = (tmp_path / "archive.history.csv").read_text().splitlines()
+    assert table[0].startswith("iteration,evaluations,calls,qd_score") and len(table) == len(summary["history"]) + 1
     assert (tmp_path / "archive.jsonl.journal").exists()  # kept: --resume --budget N searches further
     again = invoke("search", "--config", str(config), "-o", str(out))
     assert again.exit_code == 2 and "already exists" in again.output and "--resume" in again.output

@@ -28,7 +28,7 @@ def search_command(
     quiet: bool = _common.QUIET,
 ) -> None:
     """Search for many different good texts (QDAIF, Rainbow Teaming, RainbowPlus, Ferret); --resume continues."""
-    from quadiv.search import load_config, run_config, summary_path
+    from quadiv.search import history_path, load_config, run_config, summary_path
 
     if example is not None:
         if example not in EXAMPLES:
@@ -59,7 +59,7 @@ def search_command(
               "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),
               "calls": last.get("calls", 0), "stats": {**archive.stats(), "vendi": last.get("vendi")},
               "dropped": last.get("dropped", {}),
-              "output": str(output), "summary": str(summary_path(output))}
+              "output": str(output), "summary": str(summary_path(output)), "history": str(history_path(output))}
     if as_json:
         print(json.dumps(_common.finite(report)))
         return
@@ -95,4 +95,5 @@ def _print(report: dict) -> None:
         value = stats.get(key)
         table.add_row(key, "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
     Console().print(table)
-    print(f"wrote {report['output']}\nwrote {report['summary']}")
+    for key in ("output", "summary", "history"):
+        print(f"wrote {report[key]}")

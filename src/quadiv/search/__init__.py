@@ -12,7 +12,7 @@ search resumes to the same archive.
 - Evaluation: any quality scorer or function as fitness; :class:`JudgeCategory`, judge probabilities,
   functions, or :class:`LearnedProjection` (QDHF, with a :class:`TripletJudge`) as descriptors; a pairwise judge as ``contest``;
   :class:`SimilarityFilter` (BLEU).
-- :func:`run`, :func:`write_archive`, :func:`summary_path`; :func:`load_config`, :func:`build_search` and
+- :func:`run`, :func:`write_archive`, :func:`summary_path`, :func:`history_path`; :func:`load_config`, :func:`build_search` and
   :func:`run_config` for ``quadiv search --config SEARCH.toml`` (:data:`ALGORITHMS`: the published defaults).
 """
 from quadiv.search._archive import ArchiveBase, Elite
@@ -23,8 +23,8 @@ from quadiv.search._evaluate import JudgeCategory, SimilarityFilter
 from quadiv.search._multi import MultiElementArchive
 from quadiv.search._qdhf import LearnedProjection, TripletJudge
 from quadiv.search._ribs import RibsArchive
-from quadiv.search._runner import run, summary_path, write_archive
+from quadiv.search._runner import HISTORY_COLUMNS, history_path, run, summary_path, write_archive
 
-__all__ = ["ALGORITHMS", "EMITTERS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
+__all__ = ["ALGORITHMS", "EMITTERS", "HISTORY_COLUMNS", "QDAIF_TICKS", "ArchiveBase", "Axis", "CallableEmitter", "Child", "Elite", "Emitter", "JudgeCategory",
            "LMXEmitter", "LearnedProjection", "MultiElementArchive", "RewriteEmitter", "RibsArchive", "SearchConfig", "SimilarityFilter",
-           "TripletJudge", "build_search", "load_config", "run", "run_config", "summary_path", "write_archive"]
+           "TripletJudge", "build_search", "history_path", "load_config", "run", "run_config", "summary_path", "write_archive"]

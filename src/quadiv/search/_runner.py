@@ -43,7 +43,9 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
         embed: Any = None, output: str | os.PathLike | None = None, resume: bool = False,
         settings: dict[str, Any] | None = None, checkpoint_every: int = 10, patience: int = 50,
         progress: Callable[[int], None] | None = None) -> ArchiveBase:
-    """Search for ``budget`` evaluations; return ``archive``, filled, with ``archive.history`` per iteration.
+    """Search for ``budget`` evaluations; return the archive, filled, with ``archive.history`` per iteration.
+
+    The archive returned is ``archive`` itself, or a rebuilt one when a learned projection (QDHF) refits.
 
     ``mutate``: an emitter, or a function ``parent -> text(s)`` / ``(parent, target) -> text(s)``.
     ``fitness``: a quality scorer or a function ``text -> float``. ``descriptors``: "target", a function
@@ -69,45 +71,31 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
     journal = _open_journal(output, settings, seed, seeds, resume)
     vendi_of = _vendi(embed)
     try:
-        evaluations, iteration, stalled = 0, 0, 0
-        for row in (journal.rows().values() if journal else ()):
-            if "refit" in row:
-                learner.set_state(row["refit"])
-                archive = _rebuilt(archive, learner)
-            _replay(archive, row)
-            evaluations, iteration = row["evaluations"], row["iteration"] + 1
-            archive.history.append(row["history"])
-            parts.emitter.calls = row["history"]["calls"]
+        archive, evaluations, iteration = _replay_journal(journal, archive, learner, parts)
         if progress is not None and evaluations:
             progress(evaluations)
+        stalled = 0
         while evaluations < budget:
-            rng = np.random.default_rng([seed, iteration])
             refit = None
             if learner is not None and iteration in learner.refit_at:
                 views = [*seeds, *(_elite_view(e) for e in archive.elites())]
                 refit = learner.refit(views, np.random.default_rng([seed, iteration, 1]))
                 archive = _rebuilt(archive, learner)
-            limit = budget - evaluations
             if iteration == 0 and evaluate_seeds:
-                children = [Child(s, None, s) for s in seeds[:limit]]
+                children = [Child(s, None, s) for s in seeds[:budget - evaluations]]
             else:
-                children = _filtered(parts, parts.emitter.ask(archive, seeds, rng, iteration, limit))
+                rng = np.random.default_rng([seed, iteration])
+                children = _filtered(parts, parts.emitter.ask(archive, seeds, rng, iteration, budget - evaluations))
             logged = _evaluate(parts, archive, children, iteration)
             evaluations += len(logged)
             stalled = 0 if logged else stalled + 1
             if stalled > patience:
                 raise SearchError(f"no child survived the filters in {patience} iterations in a row: loosen "
                                   "`similarity`, check the mutator's replies, or give other seeds")
-            dropped = dict(archive.history[-1]["dropped"]) if archive.history else {}
-            for row in logged:
-                if row["dropped"] is not None:
-                    dropped[row["dropped"]] = dropped.get(row["dropped"], 0) + 1
-            stats = {"iteration": iteration, "evaluations": evaluations, "calls": parts.emitter.calls,
-                     **archive.stats(), "vendi": vendi_of(archive), "dropped": dropped}
-            archive.history.append(stats)
+            archive.history.append(_stats(archive, logged, iteration, evaluations, parts.emitter.calls, vendi_of))
             if journal is not None:
                 journal.append([{"iteration": iteration, "evaluations": evaluations, "children": logged,
-                                 "history": stats, **({"refit": refit} if refit is not None else {})}])
+                                 "history": archive.history[-1], **({"refit": refit} if refit is not None else {})}])
                 if (iteration + 1) % checkpoint_every == 0:
                     write_archive(archive, output, _summary(archive, settings, budget, seed, False))
             if progress is not None and logged:
@@ -121,6 +109,31 @@ def run(seeds: Sequence[str], mutate: Any, fitness: Any, descriptors: Any, archi
         write_archive(archive, output, _summary(archive, settings, budget, seed, True))
         journal.close()  # kept: the log of every evaluation, so that `resume` with a larger budget goes on
     return archive
+
+
+def _replay_journal(journal: Any, archive: ArchiveBase, learner: Any, parts: _Parts) -> tuple[ArchiveBase, int, int]:
+    """The archive as the journaled iterations left it; (archive, evaluations, next iteration)."""
+    evaluations, iteration = 0, 0
+    for row in (journal.rows().values() if journal is not None else ()):
+        if "refit" in row:
+            learner.set_state(row["refit"])
+            archive = _rebuilt(archive, learner)
+        _replay(archive, row)
+        evaluations, iteration = row["evaluations"], row["iteration"] + 1
+        archive.history.append(row["history"])
+        parts.emitter.calls = row["history"]["calls"]
+    return archive, evaluations, iteration
+
+
+def _stats(archive: ArchiveBase, logged: list[dict], iteration: int, evaluations: int, calls: int,
+           vendi_of: Callable[[ArchiveBase], float | None]) -> dict[str, Any]:
+    """One row of the history: the archive's statistics, its Vendi score, and why children were left out so far."""
+    dropped = dict(archive.history[-1]["dropped"]) if archive.history else {}
+    for row in logged:
+        if row["dropped"] is not None:
+            dropped[row["dropped"]] = dropped.get(row["dropped"], 0) + 1
+    return {"iteration": iteration, "evaluations": evaluations, "calls": calls, **archive.stats(),
+            "vendi": vendi_of(archive), "dropped": dropped}
 
 
 def _check(seeds: Sequence[str], budget: int, patience: int) -> list[str]:
@@ -295,8 +308,22 @@ def _summary(archive: ArchiveBase, settings: dict | None, budget: int, seed: int
             "stats": archive.history[-1] if archive.history else archive.stats(), "history": archive.history}
 
 
+HISTORY_COLUMNS = ("iteration", "evaluations", "calls", "qd_score", "coverage", "num_elites", "best", "mean", "vendi")
+
+
+def history_path(output: str | os.PathLike) -> Path:
+    """The per-iteration table written beside ``output``: its suffix replaced by ``.history.csv``."""
+    return Path(output).with_suffix(".history.csv")
+
+
 def write_archive(archive: ArchiveBase, output: str | os.PathLike, summary: dict) -> list[str]:
-    """The elites to ``output`` (JSONL, one per line) and ``summary`` beside it, each atomically."""
+    """The elites to ``output`` (JSONL), ``summary`` beside it, and the history as CSV, each atomically.
+
+    The CSV (:data:`HISTORY_COLUMNS`, one row per iteration) is a table that `quadiv front --from` and
+    any spreadsheet read.
+    """
+    import csv
+
     from quadiv.io import atomic_write
 
     summary = {**summary, "archive": Path(output).name}
@@ -304,7 +331,12 @@ def write_archive(archive: ArchiveBase, output: str | os.PathLike, summary: dict
         handle.writelines(json.dumps(r, ensure_ascii=False, default=_plain) + "\n" for r in archive.records())
     with atomic_write(summary_path(output)) as handle:
         json.dump(summary, handle, ensure_ascii=False, indent=1, default=_plain)
-    return [os.fspath(output), os.fspath(summary_path(output))]
+    with atomic_write(history_path(output)) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HISTORY_COLUMNS)
+        writer.writerows([row.get(c) if row.get(c) is not None else "" for c in HISTORY_COLUMNS]
+                         for row in summary.get("history", []))
+    return [os.fspath(output), os.fspath(summary_path(output)), os.fspath(history_path(output))]
 
 
 def _plain(value: Any) -> Any:
