@@ -61,13 +61,14 @@ def main() -> None:
     print(f"median of {repeats} calls, one group of n completions of one prompt (static embedder, 2 CPUs)")
     for n in (8, 64):
         group, prompts = texts[:n], ["p"] * n
-        ref = timed(lambda: reference(group, embedder), max(3, repeats // 4))
+        ref = timed(lambda g=group: reference(g, embedder), max(3, repeats // 4))
         div, pair = reference(group, embedder)
         assert np.allclose(div, rewards["darling"](prompts=prompts, completions=group))
         assert np.allclose(pair, rewards["pairwise_diversity"](prompts=prompts, completions=group), atol=1e-5)
         print(f"n = {n}: per-pair loop (DARLING div + pairwise) {ref * 1e3:.1f} ms")
         for name, reward in rewards.items():
-            t = timed(lambda r=reward: r(prompts=prompts, completions=group, log_metric=lambda *a: None), repeats)
+            t = timed(lambda r=reward, p=prompts, g=group: r(prompts=p, completions=g, log_metric=lambda *a: None),
+                      repeats)
             ratio = f"  ({ref / t:.1f}x the loop)" if name in ("darling", "pairwise_diversity") else ""
             print(f"  {name:24s} {t * 1e3:7.2f} ms{ratio}")
 

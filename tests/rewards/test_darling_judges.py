@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
-from tiny_lm import build_tokenizer  # noqa: E402
+from tiny_lm import build_tokenizer
 
-from quadiv.rewards import DarlingReward  # noqa: E402
+from quadiv.rewards import DarlingReward
 
 TEXTS = ["the cat sits on the hill in the sun", "the dog runs by the river in the dark",
          "a bird flies over the sea and the moon", "the cat sits on the hill in the warm sun"]

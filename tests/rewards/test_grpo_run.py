@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
-import trl  # noqa: E402  (the extra quadiv[rl]; CI installs it with [all])
-from tiny_lm import build_tiny_lm  # noqa: E402
+import trl
+from tiny_lm import build_tiny_lm
 
-from quadiv.rewards import DarlingReward, PairwiseDiversityReward  # noqa: E402
+from quadiv.rewards import DarlingReward, PairwiseDiversityReward
 
 
 def test_grpo_logs_the_rewards_quadiv_computes_for_its_completions(tmp_path):

@@ -59,7 +59,7 @@ def test_darling_diversity_formula_and_the_toy_of_the_study():
     assert darling_diversity(np.array([1])).tolist() == [1.0]
     assert darling_diversity(np.array([4, 4, 4, 4]), floor=0.0).tolist() == [0, 0, 0, 0]
     near = TableEmbedder({LONG[0]: [1, 0, 0], LONG[1]: [1, 0.05, 0], LONG[2]: [0, 1, 0], LONG[3]: [0, 0, 1]})
-    quality = lambda prompts, completions, **kw: [0.9, 0.8, 0.7, 0.6]  # noqa: E731
+    quality = lambda prompts, completions, **kw: [0.9, 0.8, 0.7, 0.6]
     reward = DarlingReward(embedder=near, quality=quality, log_metrics=False, gather=None)
     assert reward(prompts=["p"] * 4, completions=LONG) == pytest.approx([0.6, 0.8 * 2 / 3, 0.7, 0.6])
 
@@ -67,7 +67,7 @@ def test_darling_diversity_formula_and_the_toy_of_the_study():
 def test_the_combinations_match_hand_computed_numbers():
     near = TableEmbedder({LONG[0]: [1, 0, 0], LONG[1]: [1, 0.05, 0], LONG[2]: [0, 1, 0], LONG[3]: [0, 0, 1]})
     q = [0.2, 0.5, 0.3, 0.4]
-    quality = lambda prompts, completions, **kw: q  # noqa: E731
+    quality = lambda prompts, completions, **kw: q
     div = np.array([2 / 3, 2 / 3, 1, 1])
     biased = DarlingReward(embedder=near, quality=quality, add_bias=True, log_metrics=False, gather=None)
     assert biased(prompts=["p"] * 4, completions=LONG) == pytest.approx((np.array(q) - 0.2) * div)
@@ -108,11 +108,11 @@ def test_instances_carry_the_names_trl_logs_them_under():
 
 
 def test_multirole_signals_in_closed_form():
-    assert vocabulary_richness("a a b b".split()) == 0.5
-    assert token_entropy("a b c d".split()) == pytest.approx(1.0)
-    assert token_entropy("a a a a".split()) == 0.0
+    assert vocabulary_richness(["a", "a", "b", "b"]) == 0.5
+    assert token_entropy(["a", "b", "c", "d"]) == pytest.approx(1.0)
+    assert token_entropy(["a", "a", "a", "a"]) == 0.0
     # Yule's K of "a a b": N = 3, V_1 = 1, V_2 = 1: K = 1e4 (1 + 4 - 3) / 9
-    assert yule_richness("a a b".split()) == pytest.approx(1 / (1 + (1e4 * 2 / 9) / 100))
+    assert yule_richness(["a", "a", "b"]) == pytest.approx(1 / (1 + (1e4 * 2 / 9) / 100))
     only = {"vocabulary_richness": 1.0}
     assert linguistic_diversity("a a b b", only) == 0.5
     assert linguistic_diversity("one. two. three.", {"structure_variety": 2.0, "vocabulary_richness": 2.0}) == 1.0
@@ -121,7 +121,7 @@ def test_multirole_signals_in_closed_form():
 
 
 def test_multirole_mixes_accuracy_by_delta():
-    accuracy = lambda prompts, completions, **kw: [1.0, 0.0]  # noqa: E731
+    accuracy = lambda prompts, completions, **kw: [1.0, 0.0]
     reward = MultiRoleReward(weights={"vocabulary_richness": 1.0}, accuracy=accuracy, delta=0.25, log_metrics=False)
     assert reward(prompts=["p", "p"], completions=["a b", "a a"]) == pytest.approx([0.25 + 0.75, 0.75 * 0.5])
 
