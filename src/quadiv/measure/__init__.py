@@ -1,8 +1,10 @@
-"""Pure metric functions on arrays: Vendi family, lexical diversity, reference-set coverage, groups.
+"""Pure metric functions on arrays: Vendi family, lexical diversity, reference-set coverage, groups,
+domain coverage, novelty, ensemble diversity.
 
 Nothing here reads files; every function takes numpy arrays or lists of texts.
 """
 from quadiv.measure._bootstrap import add_intervals, bootstrap_ci
+from quadiv.measure._ensemble import ensemble_diversity
 from quadiv.measure._groups import (
     gini,
     group_counts,
@@ -54,6 +56,7 @@ __all__ = [
     "default_metrics",
     "distinct_n",
     "ead",
+    "ensemble_diversity",
     "get_metric",
     "gini",
     "group_counts",
