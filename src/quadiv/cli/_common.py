@@ -52,7 +52,7 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
                   "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy",
-                  "score_fields": "--score-fields"}
+                  "scores": "--score-fields"}
 
 
 def as_flags(message: str) -> str:
