@@ -87,3 +87,15 @@ def test_a_group_outside_the_taxonomy_is_named():
         domain_coverage(["a", "z"], taxonomy=["a", "b"])
     with pytest.raises(UsageError, match=r"metric 'domain_coverage' needs group labels \(`group_field`\) or embeddings"):
         compute(["domain_coverage"], Sample(texts=["a b"]))
+
+
+def test_bootstrap_intervals_use_the_same_domains_as_measure():
+    from quadiv.measure import add_intervals
+
+    X, labels = clusters(20, range(3))
+    taxonomy = [f"domain{c}" for c in range(6)]
+    result = measure(X, groups=labels, metrics=["domain_coverage"], taxonomy=taxonomy)
+    ci = add_intervals(result, X, None, None, labels, n_resamples=20, metrics=["domain_coverage"],
+                       taxonomy=taxonomy)["ci"]
+    assert ci["all"]["domain_coverage"] == [0.5, 0.5]
+    assert ci["groups"]["domain1"]["domain_coverage"] == [1 / 6, 1 / 6]

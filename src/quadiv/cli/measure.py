@@ -54,16 +54,17 @@ def measure_command(
         ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding.embedding_field,))
         ref_X, _ = dataclasses.replace(embedding, embeddings=None).load(ref_pool, quiet)
         ref_texts = ref_pool.texts if pool.field is not None else None
+    domains = _common.comma_list(taxonomy)
     with _common.progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
-                             reference_texts=ref_texts, taxonomy=_common.comma_list(taxonomy), k=k, seed=seed,
+                             reference_texts=ref_texts, taxonomy=domains, k=k, seed=seed,
                              progress=advance)
     if bootstrap:
         from quadiv.measure import add_intervals
 
         with _common.progress("bootstrap", bootstrap * (1 + len(result["groups"])), quiet) as advance:
             add_intervals(result, X, texts, quality, groups, n_resamples=bootstrap, metrics=names, seed=seed,
-                          progress=advance)
+                          taxonomy=domains, progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
     if report is not None:
         from quadiv.report import build_report, group_rows, map_rows, say_written
