@@ -1,11 +1,10 @@
 """Novelty against a reference (training or prior) set, per item, and novelty x utility.
 
-After Schapiro et al. (2025), "Combinatorial Creativity: A New Frontier in Generalization Abilities"
-(arXiv 2509.21043), which scores outputs by their novelty and their utility and finds a persistent
-novelty-utility trade-off. How that paper computes novelty and utility, and whether it combines them
-by product, threshold or Pareto front, is unverified (abstract only; METHODS.md section 7): these are
-quadiv's forms. Report both axes and their Pareto front (:func:`quadiv.front.pareto_mask`), not only
-the product.
+After Schapiro et al. (2025), "Combinatorial Creativity" (arXiv 2509.21043), which scores outputs
+by their novelty and their utility and finds a persistent novelty-utility trade-off. How that paper
+computes novelty and utility, and whether it combines them by product, threshold or Pareto front, is
+unverified (abstract only; METHODS.md section 7): these are quadiv's forms. Report both axes and
+their Pareto front (:func:`quadiv.front.pareto_mask`), not only the product.
 """
 from __future__ import annotations
 

@@ -42,11 +42,11 @@ def oriented_components(scores: np.ndarray, components: int | None = None,
 
 @register
 class ODiSSelector(Selector):
-    """ODiS, orthogonal diversity-aware selection (He et al. 2025, "Learning from the Best, Differently:
-    A Diversity-Driven Rethinking on Data Selection", arXiv 2510.18909).
+    """ODiS: the top items along each orthogonal (PCA) direction of several scores, united.
 
-    Items are scored on several dimensions (the (n, m) ``scores`` given to ``select``, with ``quality`` as
-    one more first column when both are given); the score matrix is decorrelated by PCA into orthogonal
+    Orthogonal diversity-aware selection (He et al. 2025, "Learning from the Best, Differently",
+    arXiv 2510.18909). Items are scored on several dimensions (the (n, m) ``scores`` given to ``select``,
+    with ``quality`` as one more first column when both are given); the score matrix is decorrelated by PCA into orthogonal
     components (:func:`oriented_components`), the top ``budget / k`` items of each of the k components are
     taken (the first ``budget mod k`` components take one more; ties by lower index) and united, and when
     the selections overlap the next-best items of the first component fill the budget (``params['filled']``).
