@@ -26,7 +26,7 @@ def test_every_registered_metric_computes_a_number(sample):
 
 
 def test_families_build_any_member():
-    assert get_metric("vendi_q0.7").needs == "X" and get_metric("distinct_3").tokens == "tokens"
+    assert get_metric("vendi_q0.7").needs == "X" and get_metric("distinct_3").shared == "tokens"
     for bad in ("vendi_q0", "vendi_qx", "distinct_9", "ead_0"):
         with pytest.raises(UnknownNameError, match=f"unknown metric '{bad}'; known: .*vendi_q<order>"):
             parse_metrics(bad)

@@ -51,7 +51,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
-                  "input_field": "--input-field", "reference": "--reference"}
+                  "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy",
+                  "scores": "--score-fields"}
 
 
 def as_flags(message: str) -> str:
@@ -200,6 +201,11 @@ def parse_params(pairs: list[str], option: str = "--param") -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name.replace("-", "_")] = value
     return params
+
+
+def comma_list(spec: str | None) -> list[str] | None:
+    """'a, b,c' -> ['a', 'b', 'c'] (empty items dropped); None stays None."""
+    return None if spec is None else [part.strip() for part in spec.split(",") if part.strip()]
 
 
 def quality_scorer(spec: str | None, params: list[str], quality_field: str | None):

@@ -19,8 +19,12 @@ def measure_command(
         None, "--input-field", help="Column naming the input (prompt) of each output: per-input diversity."),
     metrics: str | None = typer.Option(None, "--metrics", help="Comma-separated metric names (see the README's table)."),
     reference: Path | None = typer.Option(
-        None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage."),
+        None, "--reference", help="Reference set (same format and field): precision, recall, density, coverage, "
+        "novelty (novelty_ngram with --field, novelty_utility with quality)."),
     k: int = typer.Option(5, "--k", help="Neighbours for the reference-set radii."),
+    taxonomy: str | None = typer.Option(
+        None, "--taxonomy", help="Comma-separated domains the --group-field could name, for domain_coverage and "
+        "domain_evenness (default: the groups seen)."),
     bootstrap: int = typer.Option(
         0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group "
         "(each resample recomputes the metrics: name a few with --metrics)."),
@@ -45,19 +49,22 @@ def measure_command(
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None
-    ref_X = None
+    ref_X = ref_texts = None
     if reference is not None:
         ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding.embedding_field,))
         ref_X, _ = dataclasses.replace(embedding, embeddings=None).load(ref_pool, quiet)
+        ref_texts = ref_pool.texts if pool.field is not None else None
+    domains = _common.comma_list(taxonomy)
     with _common.progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
-                             k=k, seed=seed, progress=advance)
+                             reference_texts=ref_texts, taxonomy=domains, k=k, seed=seed,
+                             progress=advance)
     if bootstrap:
         from quadiv.measure import add_intervals
 
         with _common.progress("bootstrap", bootstrap * (1 + len(result["groups"])), quiet) as advance:
             add_intervals(result, X, texts, quality, groups, n_resamples=bootstrap, metrics=names, seed=seed,
-                          progress=advance)
+                          taxonomy=domains, progress=advance)
     result = {"n": result["n"], "embedder": label, "field": pool.field, **result}
     if report is not None:
         from quadiv.report import build_report, group_rows, map_rows, say_written

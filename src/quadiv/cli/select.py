@@ -8,6 +8,7 @@ import typer
 
 from quadiv import io
 from quadiv.cli import _common
+from quadiv.errors import UsageError
 
 
 @_common.with_options()
@@ -19,6 +20,8 @@ def select_command(
     method: str = typer.Option("facility-location", "--method", help="Selection method (see `quadiv methods`)."),
     tradeoff: float = typer.Option(0.5, "--tradeoff", "-t", help="0 = diversity only, 1 = quality only."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter NAME=VALUE (repeatable)."),
+    score_fields: str | None = typer.Option(
+        None, "--score-fields", help="Comma-separated numeric columns: the score matrix of --method odis."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
     report_path: Path | None = _common.REPORT,
@@ -33,11 +36,16 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
+    score_columns = _common.comma_list(score_fields)
+    if score_columns is not None and "scores" not in selector.data_names:
+        raise UsageError(f"--score-fields gives a score matrix, which method '{method}' does not take (odis does)")
+    if score_columns == []:
+        raise UsageError("--score-fields names no column; give NAME[,NAME...]")
     quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
     _ = quality_source.scorer  # an unknown scorer fails before any work
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
-                             (embedding.embedding_field, *quality_source.columns), whole_rows=True)
+                             (embedding.embedding_field, *quality_source.columns, *(score_columns or ())), whole_rows=True)
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
     X, label = embedding.load(pool, quiet)
@@ -45,8 +53,13 @@ def select_command(
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None
+    data = {}
+    if score_columns is not None:
+        import numpy as np
+
+        data["scores"] = np.column_stack([pool.floats(name) for name in score_columns])
     with _common.progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
-        result = selector.select(X, budget, quality, tradeoff, groups, seed)
+        result = selector.select(X, budget, quality, tradeoff, groups, seed, **data)
     io.write(pool.take(result.indices), str(output))
     chosen = result.indices
     with _common.progress("measuring the pool and the selection", None, quiet):
@@ -54,7 +67,7 @@ def select_command(
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
                "objective_sense": "max" if result.higher_is_better else "min",
                "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
-               "metrics": metrics}
+               "metrics": metrics, **({"score_fields": score_columns} if score_columns else {})}
     if groups is not None:
         from quadiv.measure import group_counts
 

@@ -136,8 +136,9 @@ def prepare(X: np.ndarray, texts: Sequence[str] | None, quality: np.ndarray | No
         if lacking:
             raise UsageError(f"metric '{name}' needs {lacking}, which this run does not have")
     quality = None if quality is None else np.asarray(quality, dtype=np.float64)
-    sample = Sample(X, None if texts is None else list(texts), quality, seed=seed).prepare(names)
-    return SweepData(X, sample, quality, None if groups is None else np.asarray(groups), list(names))
+    groups = None if groups is None else np.asarray(groups)
+    sample = Sample(X, None if texts is None else list(texts), quality, seed=seed, groups=groups).prepare(names)
+    return SweepData(X, sample, quality, groups, list(names))
 
 
 def _selector(method: str, params: Mapping | None):

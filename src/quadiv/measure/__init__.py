@@ -1,8 +1,11 @@
-"""Pure metric functions on arrays: Vendi family, lexical diversity, reference-set coverage, groups.
+"""Pure metric functions on arrays: Vendi family, lexical diversity, reference-set coverage, groups,
+domain coverage, novelty, ensemble diversity.
 
 Nothing here reads files; every function takes numpy arrays or lists of texts.
 """
 from quadiv.measure._bootstrap import add_intervals, bootstrap_ci
+from quadiv.measure._domains import domain_coverage, domain_evenness, kmeans_domains, within_domain_vendi
+from quadiv.measure._ensemble import ensemble_diversity
 from quadiv.measure._groups import (
     gini,
     group_counts,
@@ -26,6 +29,7 @@ from quadiv.measure._metrics import (
     missing_input,
     parse_metrics,
 )
+from quadiv.measure._novelty import ngram_novelty, novelty, novelty_utility, pooled_ngram_novelty
 from quadiv.measure._reference import prdc
 from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
@@ -53,7 +57,10 @@ __all__ = [
     "compute",
     "default_metrics",
     "distinct_n",
+    "domain_coverage",
+    "domain_evenness",
     "ead",
+    "ensemble_diversity",
     "get_metric",
     "gini",
     "group_counts",
@@ -61,13 +68,18 @@ __all__ = [
     "group_spread",
     "harmony",
     "harmony_across_models",
+    "kmeans_domains",
     "mean_pairwise_distance",
     "measure",
     "metric_input",
     "missing_input",
     "ngram_diversity",
+    "ngram_novelty",
+    "novelty",
+    "novelty_utility",
     "parse_metrics",
     "per_input_diversity",
+    "pooled_ngram_novelty",
     "prdc",
     "quality_stats",
     "qvendi",
@@ -79,4 +91,5 @@ __all__ = [
     "vendi_kernel",
     "vendi_samples",
     "vendi_spectrum",
+    "within_domain_vendi",
 ]

@@ -7,7 +7,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.geometry import has_zero_row, unit_rows
-from quadiv.measure import _groups, _lexical, _metrics, _reference, _structure, _vendi
+from quadiv.measure import _groups, _lexical, _metrics, _novelty, _reference, _structure, _vendi
 
 
 def measure(
@@ -19,6 +19,8 @@ def measure(
     metrics: Sequence[str] | None = None,
     input_ids: np.ndarray | None = None,
     reference: np.ndarray | None = None,
+    reference_texts: Sequence[str] | None = None,
+    taxonomy: Sequence | None = None,
     k: int = 5,
     seed: int = 0,
     progress: Callable[..., None] | None = None,
@@ -30,7 +32,11 @@ def measure(
     input) they hold per-input and across-input diversity (Kirk et al. 2023), and so does each group,
     computed within the group (e.g. per model: how much each model varies its answers to one
     prompt); a group where one is undefined (no input with two outputs, or only one input) gets NaN. With ``reference``
-    embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
+    embeddings they hold precision, recall, density and coverage (Naeem et al. 2020) and novelty
+    (:func:`quadiv.measure.novelty`, and ``novelty_utility`` with quality); with ``reference_texts`` too,
+    ``novelty_ngram`` (:func:`quadiv.measure.ngram_novelty`, bigrams, pooled over the items).
+    ``taxonomy`` lists every domain the ``groups`` could name, for ``domain_coverage`` and
+    ``domain_evenness`` (default: the groups seen; without groups the domains are k-means clusters).
     ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
     computed (a metric of the whole set or of one group is one step).
 
@@ -45,7 +51,8 @@ def measure(
         reference = None if reference is None else unit_rows(reference, empty_axis=empty)
     names = list(metrics) if metrics is not None else _metrics.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
-    whole = _metrics.Sample(X, texts, quality, seed=seed)
+    whole = _metrics.Sample(X, texts, quality, seed=seed, groups=None if groups is None else np.asarray(groups),
+                            taxonomy=taxonomy)
     labels = sorted(set(np.asarray(groups).tolist()), key=str) if groups is not None else []
     if progress is not None:
         progress(0, total=len(names) * (1 + len(labels)))
@@ -67,6 +74,12 @@ def measure(
         overall.update(_input_diversity(np.asarray(input_ids), X, texts))
     if reference is not None and X is not None:
         overall.update(_reference.prdc(reference, X, k=k))
+        per_item = _novelty.novelty(X, reference)
+        overall["novelty"] = float(per_item.mean())
+        if quality is not None:
+            overall["novelty_utility"] = _novelty.novelty_utility(per_item, quality)
+    if reference_texts is not None and texts is not None:
+        overall["novelty_ngram"] = _novelty.pooled_ngram_novelty(texts, reference_texts)
     missing = [name for name in names if name not in overall]  # a derived metric asked for without its input
     if missing:
         raise UsageError(f"metric '{missing[0]}' needs {_metrics.DERIVED_METRICS[missing[0]]}, "

@@ -1,7 +1,7 @@
 """The metric registry: the named metrics that `measure`, `select` and `front` all report, from arrays.
 
 A metric is a stable snake_case name mapped to a function of a :class:`Sample` (embeddings, texts,
-quality of one set of items). Vendi of every order shares one eigen-decomposition per sample.
+quality and group labels of one set of items). Vendi of every order shares one eigen-decomposition per sample.
 """
 from __future__ import annotations
 
@@ -15,18 +15,25 @@ import numpy as np
 
 from quadiv._registry import Registry
 from quadiv.errors import UnknownNameError, UsageError
-from quadiv.measure import _groups, _lexical, _structure
+from quadiv.measure import _domains, _groups, _lexical, _structure
 from quadiv.measure import _vendi as _vendi_mod
 
 
 @dataclass
 class Sample:
-    """One set of items to measure; any of the three parts may be missing."""
+    """One set of items to measure; any part may be missing.
+
+    ``groups`` label each item's domain (subset, source); ``taxonomy`` lists every domain there is
+    (default: the group labels seen). A subset keeps its parent's taxonomy and domains, so a selection's
+    domain coverage is measured against the pool's domains.
+    """
 
     X: np.ndarray | None = None
     texts: Sequence[str] | None = None
     quality: np.ndarray | None = None
     seed: int = 0
+    groups: np.ndarray | None = None
+    taxonomy: Sequence | None = None
 
     @cached_property
     def spectrum(self) -> np.ndarray:
@@ -45,20 +52,40 @@ class Sample:
 
     def prepare(self, names: Sequence[str]) -> Sample:
         """Tokenise the texts now for the named metrics that read tokens, so subsets reuse them."""
-        if self.texts is not None:
-            for kind in {get_metric(name).tokens for name in names} - {None}:
+        has = {"tokens": self.texts is not None, "bleu_tokens": self.texts is not None,
+               "domains": self.groups is not None or self.X is not None}
+        for kind in {get_metric(name).shared for name in names} - {None}:
+            if has[kind]:
                 getattr(self, kind)
         return self
 
     def subset(self, idx: np.ndarray) -> Sample:
-        """The items ``idx`` as a new Sample, reusing the tokens already computed here."""
+        """The items ``idx`` as a new Sample, reusing the tokens and domains already computed here."""
+        taxonomy = self.taxonomy if self.taxonomy is not None or self.groups is None else self.seen_groups
         part = Sample(None if self.X is None else np.asarray(self.X[idx]),
                       None if self.texts is None else [self.texts[i] for i in idx],
-                      None if self.quality is None else self.quality[idx], seed=self.seed)
+                      None if self.quality is None else self.quality[idx], seed=self.seed,
+                      groups=None if self.groups is None else np.asarray(self.groups)[idx], taxonomy=taxonomy)
         for name in ("tokens", "bleu_tokens"):
             if name in self.__dict__:
                 part.__dict__[name] = [self.__dict__[name][i] for i in idx]
+        if "domains" in self.__dict__:
+            codes, size = self.domains
+            part.__dict__["domains"] = (codes[idx], size)
         return part
+
+    @cached_property
+    def seen_groups(self) -> list:
+        """The distinct group labels, sorted as strings: the taxonomy when none is given."""
+        return sorted(set(np.asarray(self.groups).tolist()), key=str)
+
+    @cached_property
+    def domains(self) -> tuple[np.ndarray, int]:
+        """Each item's domain as an index, and the number of domains: the groups over the taxonomy, else
+        k-means clusters of X (:func:`quadiv.measure.kmeans_domains`, default k)."""
+        if self.groups is not None:
+            return _domains.domain_codes(self.groups, self.taxonomy)
+        return _domains.kmeans_domains(self.X, seed=self.seed)
 
     @cached_property
     def clusters(self) -> dict:
@@ -73,15 +100,16 @@ class Sample:
 class Metric:
     """A named metric: what it needs of a :class:`Sample`, what it means, and its function.
 
-    ``needs`` is ``X`` (embeddings), ``texts``, ``quality``, ``Xq`` (embeddings and quality) or ``derived``
-    (computed by :func:`quadiv.measure.measure` from an extra input, named in ``requirement``);
-    ``tokens`` says it reads the shared tokenisation, so a Sample tokenises once before subsets.
+    ``needs`` is ``X`` (embeddings), ``texts``, ``quality``, ``Xq`` (embeddings and quality), ``domains``
+    (group labels or embeddings to cluster) or ``derived`` (computed by :func:`quadiv.measure.measure` from
+    an extra input, named in ``requirement``); ``shared`` names the Sample attribute it reads that is
+    computed once before subsets ('tokens', 'bleu_tokens' or 'domains').
     """
 
     needs: str
     description: str
     compute: Callable[[Sample], float] = field(repr=False)
-    tokens: str | None = None  # 'tokens' or 'bleu_tokens'
+    shared: str | None = None
     requirement: str = ""
 
     def __call__(self, sample: Sample) -> float:
@@ -94,7 +122,8 @@ class Metric:
 
 
 NEEDS = {"X": "embeddings", "texts": "texts (`field`)", "quality": "quality scores (`quality_field`)",
-         "Xq": "embeddings and quality scores (`quality_field`)"}
+         "Xq": "embeddings and quality scores (`quality_field`)",
+         "domains": "group labels (`group_field`) or embeddings"}
 METRICS: Registry[Metric] = Registry("metric")
 
 
@@ -105,12 +134,12 @@ def _vendi(q: float) -> Metric:
 
 def _distinct(n: int) -> Metric:
     return Metric("texts", f"distinct-{n}: distinct {n}-grams / all {n}-grams", lambda s: _lexical.distinct_n(s.tokens, n),
-                  tokens="tokens")
+                  shared="tokens")
 
 
 def _ead(n: int) -> Metric:
     return Metric("texts", f"expectation-adjusted distinct {n}-grams (EAD)", lambda s: _lexical.ead(s.tokens, n),
-                  tokens="tokens")
+                  shared="tokens")
 
 
 def _quality(stat: str) -> Metric:
@@ -151,16 +180,27 @@ for _name, _metric in {
     **{f"distinct_{n}": _distinct(n) for n in range(1, 5)},
     "ead": _ead(1), "ead_2": _ead(2),
     "ngram_diversity": Metric("texts", "product of distinct-n for n = 1..4",
-                              lambda s: _lexical.ngram_diversity(s.tokens), tokens="tokens"),
+                              lambda s: _lexical.ngram_diversity(s.tokens), shared="tokens"),
     "self_bleu": Metric("texts", "mean BLEU of each text against the others (sacreBLEU 13a; lower = more diverse)",
                         lambda s: _lexical.self_bleu(s.bleu_tokens) if len(s.texts) > 1 else math.nan,
-                        tokens="bleu_tokens"),
+                        shared="bleu_tokens"),
     "compression_ratio": Metric("texts", "raw size / gzip size of all texts (higher = more repetitive)",
                                 lambda s: _lexical.compression_ratio(s.texts)),
     **{stat: _quality(stat) for stat in ("quality_mean", "quality_std", "quality_min", "quality_p10", "quality_p25",
                                          "quality_median", "quality_p75", "quality_p90", "quality_max")},
     **{name: _derived("a reference set (`reference`)", f"{name} of the set against the reference (PRDC)")
        for name in ("precision", "recall", "density", "coverage")},
+    "novelty": _derived("a reference set (`reference`)", "mean over items of 1 - max cosine similarity to the reference"),
+    "novelty_ngram": _derived("texts and a reference set (`field`, `reference`)",
+                              "share of the items' bigrams that no reference text has"),
+    "novelty_utility": _derived("quality scores and a reference set (`quality_field`, `reference`)",
+                                "mean over items of novelty x quality"),
+    "domain_coverage": Metric("domains", "share of the domains (groups, else k-means clusters) holding an item",
+                              lambda s: _domains.coverage_of(*s.domains), shared="domains"),
+    "domain_evenness": Metric("domains", "exp(entropy of the domain shares) / number of domains",
+                              lambda s: _domains.evenness_of(*s.domains), shared="domains"),
+    "within_domain_vendi": Metric("X", "share-weighted mean Vendi score inside each domain",
+                                  lambda s: _domains.within_vendi_of(s.X, *s.domains), shared="domains"),
     **{name: _derived(_INPUTS, f"{name.replace('_', ' ')}: among the outputs of one input, or across inputs")
        for name in ("per_input_vendi", "across_input_vendi", "per_input_distinct_2", "across_input_distinct_2")},
     **{name: _derived(_GROUP_QUALITY, f"{name.replace('_', ' ')} over the groups' mean quality")
@@ -188,10 +228,11 @@ def metric_input(name: str) -> tuple[str, Callable[[Sample], float]]:
     return metric.needs, metric.compute
 
 
-def missing_input(name: str, *, X: bool, texts: bool, quality: bool) -> str | None:
+def missing_input(name: str, *, X: bool, texts: bool, quality: bool, groups: bool = False) -> str | None:
     """What metric ``name`` needs that a run lacks, in words (None when it has everything or is derived)."""
     need = get_metric(name).needs
-    have = {"X": X, "texts": texts, "quality": quality, "Xq": X and quality, "derived": True}
+    have = {"X": X, "texts": texts, "quality": quality, "Xq": X and quality, "domains": X or groups,
+            "derived": True}
     return None if have[need] else NEEDS[need]
 
 
@@ -231,7 +272,7 @@ def compute(names: Sequence[str], sample: Sample, progress: Callable[[int], None
         metric = get_metric(name)
         if metric.needs != "derived":
             lacking = missing_input(name, X=sample.X is not None, texts=sample.texts is not None,
-                                    quality=sample.quality is not None)
+                                    quality=sample.quality is not None, groups=sample.groups is not None)
             if lacking:
                 raise UsageError(f"metric '{name}' needs {lacking}, which this run does not have")
             out[name] = float(metric(sample))

@@ -52,7 +52,7 @@ def cluster_entropy(X: np.ndarray, k: int | None = None, *, seed: int = 0, niter
     k = default_k(n) if k is None else k
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
         raise UsageError(f"k must be an integer in [2, n={n}]; got {k!r}")
-    labels = _kmeans_labels(data, int(k), seed=seed, niter=niter)
+    labels = kmeans_labels(data, int(k), seed=seed, niter=niter)
     p = np.bincount(labels, minlength=k) / n
     p = p[p > 0]
     entropy = float(-(p * np.log(p)).sum())
@@ -116,7 +116,7 @@ def across_input_diversity(input_ids: Sequence[Hashable] | np.ndarray, metric: M
     return float(np.mean(values))
 
 
-def _kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:
+def kmeans_labels(data: np.ndarray, k: int, *, seed: int, niter: int) -> np.ndarray:
     """Nearest-centroid label of each row after faiss k-means from k-means++ seeds."""
     require("faiss", None, "cluster_entropy k-means", package="faiss-cpu")
     if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:

@@ -34,13 +34,14 @@ from quadiv.select._deita import DEITASelector
 from quadiv.select._dpp import DPPSelector
 from quadiv.select._facility_location import FacilityLocation, facility_location_objective
 from quadiv.select._mmr import MMRSelector
+from quadiv.select._odis import ODiSSelector
 from quadiv.select._quad import QuadSelector
 from quadiv.select._quadmix import QuaDMixSelector
 from quadiv.select._qvendi import QVendiSelector
 
 __all__ = [
     "SELECTORS", "BalancedSelector", "ClusterSelector", "D3Selector", "DEITASelector", "DPPSelector", "DedupResult", "FacilityLocation",
-    "KCenter", "MMRSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
+    "KCenter", "MMRSelector", "ODiSSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
     "Selector", "TopQuality", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph",
     "register", "select", "unit_quality",
 ]
