@@ -290,8 +290,9 @@ def test_search_heatmap_has_one_rect_per_cell_and_the_curve_its_lines(search_pag
     best = [r for r in filled if "best fitness: 0.95" in r.find("title")[0].text()]
     assert len(best) == 1 and best[0].attrs["fill"] == "rgb(253,231,37)"  # the top of the colour scale
     crowded = [r.find("title")[0].text() for r in filled if "elites: 3" in r.find("title")[0].text()]
-    assert crowded == [f"genre {sample.payloads[3]}: horror\nlength: 0.00-0.20\nelites: 3\nbest fitness: 0.9\n"
-                       f"best: {result['elites'][1]['text']}"]
+    hover = (f"genre {sample.payloads[3]}: horror\nlength: 0.00-0.20\nelites: 3\nbest fitness: 0.9\n"
+             f"best: {result['elites'][1]['text']}")
+    assert crowded == [hover]
     assert len(_classed(chart, "rect", "scale")) == 20
     ticks = [t.find("title")[0].text() for t in chart.find("text") if t.find("title")]
     assert ticks == result["axes"][0]["labels"] + result["axes"][1]["labels"]
