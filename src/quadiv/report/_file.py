@@ -46,8 +46,9 @@ def report_file(path: str | os.PathLike, output: str | os.PathLike,
     check_report_paths(output, png_dir, (path,))
     source = Path(path)
     if source.suffix == ".jsonl" or source.name.endswith(SIDECAR):
-        result, archive, source = _read_search(source)
+        sidecar, archive, source = _search_files(source)
         check_report_paths(output, png_dir, (archive, source))
+        result = _search_result(sidecar, archive, source)
     else:
         result = _read(source)
     try:
@@ -71,36 +72,41 @@ def read_search(path: str | os.PathLike) -> dict:
 
     Every problem is an InputError naming the file (and line) and the fix.
     """
-    return _read_search(Path(path))[0]
+    return _read_search(Path(path))
 
 
-def _read_search(path: Path) -> tuple[dict, Path, Path]:
-    """(the search result, the archive's path, the sidecar's path)."""
+def _read_search(path: Path) -> dict:
+    sidecar, archive, sidecar_path = _search_files(path)
+    return _search_result(sidecar, archive, sidecar_path)
+
+
+def _search_files(path: Path) -> tuple[dict, Path, Path]:
+    """(the checked sidecar, the archive's path, the sidecar's path) of ARCHIVE.jsonl or ARCHIVE.search.json."""
     if path.name.endswith(SIDECAR):
-        sidecar_path = path
         sidecar = _sidecar(path)
         name = sidecar.get("archive")
         if not isinstance(name, str) or not name:
             raise InputError("needs 'archive', the file name of its archive (a string)", path=str(path),
                              fix="pass the ARCHIVE.search.json that `quadiv search` wrote, or its ARCHIVE.jsonl")
-        archive = path.parent / name
-        if not archive.is_file():
-            raise InputError(f"its archive {name} is not beside it ({archive} not found)", path=str(path),
+        if not (path.parent / name).is_file():
+            raise InputError(f"its archive {name} is not beside it ({path.parent / name} not found)", path=str(path),
                              fix="keep the archive that `quadiv search` wrote next to its .search.json")
-        text = _read_text(archive)
-    else:
-        archive, sidecar_path = path, path.with_suffix(SIDECAR)
-        text = _read_text(path)
-        if not sidecar_path.is_file():
-            raise InputError(f"a .jsonl is read as a search archive, and its sidecar {sidecar_path.name} is not "
-                             "beside it", path=str(path),
-                             fix=f"keep the {SIDECAR} that `quadiv search` wrote next to its archive, or pass {ACCEPTED}")
-        sidecar = _sidecar(sidecar_path)
+        return sidecar, path.parent / name, path
+    sidecar_path = path.with_suffix(SIDECAR)
+    if not sidecar_path.is_file():
+        _read_text(path)  # a missing or unreadable archive is named first
+        raise InputError(f"a .jsonl is read as a search archive, and its sidecar {sidecar_path.name} is not "
+                         "beside it", path=str(path),
+                         fix=f"keep the {SIDECAR} that `quadiv search` wrote next to its archive, or pass {ACCEPTED}")
+    return _sidecar(sidecar_path), path, sidecar_path
+
+
+def _search_result(sidecar: dict, archive: Path, sidecar_path: Path) -> dict:
     try:
         axes = search_axes(sidecar)
     except InputError as err:
         raise InputError(str(err), path=str(sidecar_path)) from None
-    return {**sidecar, "elites": _elites(archive, text, axes)}, archive, sidecar_path
+    return {**sidecar, "elites": _elites(archive, _read_text(archive), axes)}
 
 
 def _sidecar(path: Path) -> dict:
