@@ -365,7 +365,7 @@ function cellLines(Hm, c) {
 function drawHeatmap(Hm) {
   var svg = document.getElementById("heatmap-chart"), nx = Hm.x.labels.length, ny = Hm.y ? Hm.y.labels.length : 1;
   var rotate = nx > 8, W = 760, m = {l: Hm.y ? 140 : 20, r: 96, t: 14, b: rotate ? 116 : 46};
-  var cw = (W - m.l - m.r) / nx, ch = ny === 1 ? Math.min(cw, 60) : Math.max(12, Math.min(cw, 40));
+  var cw = (W - m.l - m.r) / nx, ch = ny === 1 ? Math.min(cw, 60) : Math.min(cw, 40, Math.max(600 / ny, 4));
   var gridH = ny * ch, H = m.t + Math.max(gridH, 100) + m.b;
   svg.setAttribute("viewBox", "0 0 " + W + " " + H);
   var best = Hm.cells.map(function (c) { return c.best; });
