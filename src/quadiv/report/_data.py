@@ -186,7 +186,8 @@ def _search_summary(result: Mapping) -> dict:
     if axes:
         pairs.append(("axes", " × ".join(f"{axis['name']} ({len(axis['labels'])})" for axis in axes)))
     pairs += [(key.replace("_", " "), fmt(value)) for key, value in stats.items()]
-    title = f"search: {fmt(result.get('algorithm', '?'))}, {fmt(stats.get('num_elites', '?'))} elites"
+    elites = result.get("elites")
+    title = f"search: {fmt(result.get('algorithm', '?'))}, {len(elites) if isinstance(elites, list) else '?'} elites"
     return {"title": title, "pairs": pairs}
 
 
