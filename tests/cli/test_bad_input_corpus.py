@@ -31,6 +31,9 @@ FILES = {
     "front_table.csv": "temperature,quality_mean\n0.5,0.2\n1.0,0.1\n",
     "notes.txt": "hello\n",
     "nested.jsonl": "".join(json.dumps({"text": f"text {i}", "tags": ["a"] * i}) + "\n" for i in range(4)),
+    "archive.jsonl": '{"id": "0-0", "text": "a", "cell": ["x"], "fitness": 1.0}\n{"id": "1-0", "text":\n',
+    "archive.search.json": json.dumps({"kind": "search", "archive": "archive.jsonl", "axes": [], "stats": {}}),
+    "orphan.search.json": json.dumps({"kind": "search", "archive": "gone.jsonl", "axes": [], "stats": {}}),
 }
 BYTES = {"latin1.jsonl": b'{"text": "caf\xe9"}\n', "truncated.jsonl.gz": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00"}
 
@@ -130,6 +133,11 @@ CASES = {
     "report list": "report list.json -o r.html",
     "report output is input": "report result.json -o result.json",
     "report output folder missing": "report result.json -o nowhere/r.html",
+    "report archive with a broken line": "report archive.jsonl -o r.html",
+    "report sidecar of a broken archive": "report archive.search.json -o r.html",
+    "report sidecar without its archive": "report orphan.search.json -o r.html",
+    "report output is the sidecar": "report archive.jsonl -o archive.search.json",
+    "report output is the sidecar's archive": "report archive.search.json -o archive.jsonl",
     # dedup
     "dedup output is input": "dedup pool.jsonl -o pool.jsonl",
     "dedup minhash out of range": "dedup pool.jsonl --minhash 1.5 -o out.jsonl",

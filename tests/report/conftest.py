@@ -1,4 +1,6 @@
-"""Report fixtures: the three result kinds and row panels, with hostile text in every data string."""
+"""Report fixtures: the four result kinds and row panels, with hostile text in every data string."""
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -79,8 +81,38 @@ def two_budget_front(payload: str = "quality_mean") -> dict:
     return {"objectives": {payload: "max", "vendi": "max"}, "points": points, "knee": 2}
 
 
+# (genre index, length index, fitness) per elite: 5 of the 3 x 4 cells filled, cell (0, 0) with three elites.
+SEARCH_ELITES = [(0, 0, 0.5), (0, 0, 0.9), (0, 0, 0.7), (1, 2, 0.3), (2, 3, 0.95), (1, 0, 0.1), (2, 1, 0.6)]
+
+
+def search_result() -> dict:
+    """A map-elites search as `quadiv search` saves it (sidecar + "elites"), hostile text in every string."""
+    axes = [{"name": "genre " + PAYLOADS[3], "labels": ["horror", PAYLOADS[0], "drama"]},
+            {"name": "length", "labels": ["0.00-0.20", "0.20-0.50", PAYLOADS[2], "0.80-1.00"]}]
+    elites = [{"id": f"{i}-0", "text": f"{PAYLOADS[i % len(PAYLOADS)]} elite {i}",
+               "cell": [axes[0]["labels"][a], axes[1]["labels"][b]], "cell_index": [a, b], "fitness": fitness,
+               "descriptors": [axes[0]["labels"][a], 0.1 + 0.25 * b], "parent": None if i < 2 else PAYLOADS[1],
+               "iteration": i, "response": PAYLOADS[(i + 1) % len(PAYLOADS)]}
+              for i, (a, b, fitness) in enumerate(SEARCH_ELITES)]
+    history = [{"iteration": k, "evaluations": 8 * k, "calls": 9 * k, "qd_score": 0.6 * k, "coverage": k / 24,
+                "num_elites": k, "best": 0.95, "mean": 0.5} for k in range(1, 11)]
+    return {"kind": "search", "algorithm": PAYLOADS[4], "archive": "archive.jsonl", "axes": axes, "num_cells": 12,
+            "budget": 80, "seed": 3, "elites": elites, "history": history,
+            "stats": {"qd_score": 4.0, "coverage": 5 / 12, "num_elites": 7, "best": 0.95, "mean": 0.58}}
+
+
+def write_search(folder: Path, result: dict, name: str = "archive") -> Path:
+    """Write `result` as `quadiv search` does: NAME.jsonl (one elite a line) and NAME.search.json; return the first."""
+    archive = folder / f"{name}.jsonl"
+    archive.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in result["elites"]), encoding="utf-8")
+    sidecar = {key: value for key, value in result.items() if key != "elites"}
+    (folder / f"{name}.search.json").write_text(json.dumps({**sidecar, "archive": archive.name}), encoding="utf-8")
+    return archive
+
+
 @pytest.fixture(scope="session")
 def sample() -> SimpleNamespace:
-    """Builders of fresh inputs (results, rows) and the hostile strings they carry."""
+    """Builders of fresh inputs (results, rows, search archives) and the hostile strings they carry."""
     return SimpleNamespace(payloads=PAYLOADS, front=front_result, select=select_result, measure=measure_result,
-                           budgets=two_budget_front, rows=full_rows)
+                           budgets=two_budget_front, rows=full_rows, search=search_result, write_search=write_search,
+                           search_elites=SEARCH_ELITES)

@@ -237,3 +237,92 @@ def test_new_panels_run_no_payload(more, kind):
     assert not {n.tag for n in dom.walk()} & {"quadiv-pwned", "img", "iframe", "object", "embed"}
     assert [n.text() for n in dom.find("title") if n.parent.tag == "head"] == [f"quadiv {kind} report"]
     assert not dom.find("p", **{"class": "error"}), [n.text() for n in dom.find("p", **{"class": "error"})]
+
+
+def _one_axis(result: dict) -> dict:
+    result["axes"] = result["axes"][:1]
+    for elite in result["elites"]:
+        elite["cell"], elite["cell_index"] = elite["cell"][:1], elite["cell_index"][:1]
+    return result
+
+
+def _no_axes(result: dict) -> dict:
+    result["axes"] = []
+    for elite in result["elites"]:
+        elite["cell"], elite["cell_index"] = [elite["id"]], None
+    return result
+
+
+@pytest.fixture(scope="module")
+def search_pages(tmp_path_factory, sample):
+    """Search reports of archives written by hand (two axes, one axis, none), read back by `quadiv report`."""
+    from quadiv.report import report_file
+
+    tmp = tmp_path_factory.mktemp("browser-search")
+    cases = {"two": sample.search(), "one": _one_axis(sample.search()), "none": _no_axes(sample.search())}
+    out = {}
+    for name, result in cases.items():
+        report_file(sample.write_search(tmp, result, name), tmp / f"{name}.html")
+        out[name] = (_dump(tmp / f"{name}.html", tmp), result)
+    return out
+
+
+def _classed(chart: Node, tag: str, cls: str) -> list:
+    return [n for n in chart.find(tag) if cls in n.attrs.get("class", "").split()]
+
+
+@pytest.mark.parametrize("name", ["two", "one", "none"])
+def test_search_page_runs_no_payload(search_pages, name):
+    dom = search_pages[name][0]
+    assert [n.text() for n in dom.find("title") if n.parent.tag == "head"] == ["quadiv search report"]
+    assert not {n.tag for n in dom.walk()} & {"quadiv-pwned", "img", "iframe", "object", "embed"}
+    assert not [n for n in dom.walk() if any(attr.startswith("on") for attr in n.attrs)]
+    assert len(dom.find("script")) == 2
+    assert not dom.find("p", **{"class": "error"}), [n.text() for n in dom.find("p", **{"class": "error"})]
+
+
+def test_search_heatmap_has_one_rect_per_cell_and_the_curve_its_lines(search_pages, sample):
+    dom, result = search_pages["two"]
+    chart = dom.by_id("heatmap-chart")
+    filled, empty = _classed(chart, "rect", "cell"), _classed(chart, "rect", "empty")
+    assert len(filled) == 5 and len(empty) == 3 * 4 - 5
+    assert len({r.attrs["fill"] for r in filled}) == 5 and not [r for r in empty if "fill" in r.attrs]
+    best = [r for r in filled if "best fitness: 0.95" in r.find("title")[0].text()]
+    assert len(best) == 1 and best[0].attrs["fill"] == "rgb(253,231,37)"  # the top of the colour scale
+    crowded = [r.find("title")[0].text() for r in filled if "elites: 3" in r.find("title")[0].text()]
+    hover = (f"genre {sample.payloads[3]}: horror\nlength: 0.00-0.20\nelites: 3\nbest fitness: 0.9\n"
+             f"best: {result['elites'][1]['text']}")
+    assert crowded == [hover]
+    assert len(_classed(chart, "rect", "scale")) == 20
+    ticks = [t.find("title")[0].text() for t in chart.find("text") if t.find("title")]
+    assert ticks == result["axes"][0]["labels"] + result["axes"][1]["labels"]
+    assert f"genre {sample.payloads[3]}" in [t.text() for t in _classed(chart, "text", "label")]
+    assert "empty cell (7)" in dom.by_id("heatmap-legend").text()
+    curve = dom.by_id("qd-chart")
+    assert len(_classed(curve, "polyline", "qd-line")) == 1 and len(_classed(curve, "polyline", "coverage-line")) == 1
+    assert len(_classed(curve, "circle", "qd-pt")) == len(result["history"])
+
+
+def test_search_hostile_text_stays_text_in_every_place(search_pages, sample):
+    dom, result = search_pages["two"]
+    assert sample.payloads[4] in dom.by_id("summary").text()  # the algorithm
+    cells = [td.text() for td in dom.by_id("elites-section").find("td")]
+    for elite in result["elites"]:
+        assert elite["text"] in cells and elite["response"] in cells
+    assert sample.payloads[1] in cells  # a parent
+    hover = "\n".join(t.text() for t in dom.by_id("heatmap-chart").find("title"))
+    for payload in (sample.payloads[0], sample.payloads[2], sample.payloads[3]):
+        assert payload in hover
+
+
+def test_search_with_one_axis_is_one_row_and_without_axes_has_no_heatmap(search_pages):
+    dom, result = search_pages["one"]
+    chart = dom.by_id("heatmap-chart")
+    assert len(_classed(chart, "rect", "cell")) == 3 and not _classed(chart, "rect", "empty")
+    assert len({r.attrs["y"] for r in _classed(chart, "rect", "cell")}) == 1
+    assert [t.text() for t in _classed(chart, "text", "label")] == [result["axes"][0]["name"], "best fitness"]
+    dom, result = search_pages["none"]
+    assert not dom.find(id="heatmap-chart") and dom.find(id="qd-chart")
+    assert "no archive heatmap: this archive has no axes" in dom.by_id("summary").text()
+    assert len(dom.by_id("elites-section").find("tr")) == len(result["elites"]) + 1
+

@@ -29,7 +29,9 @@ svg.chart{width:100%;height:auto;display:block;background:#fff}
 .front-line{fill:none;stroke:#222;stroke-width:1.5;stroke-dasharray:4 3}
 .knee{fill:none;stroke:var(--worst);stroke-width:2}.knee-label{fill:var(--worst);font-size:12px}
 .bar.worst{stroke:var(--worst);stroke-width:2.5}text.worst{fill:var(--worst);font-weight:600}
-.map-pt{stroke:none}.mean{stroke-width:1.5;stroke-dasharray:5 3}
+.map-pt{stroke:none}
+.cell{stroke:#fff;stroke-width:.5}.empty{fill:#f4f4f4;stroke:#bbb;stroke-width:.6;stroke-dasharray:2 2}
+.qd-line,.coverage-line{fill:none;stroke-width:2}.coverage-line{stroke-dasharray:5 3}.qd-pt{stroke:#fff;stroke-width:1}.mean{stroke-width:1.5;stroke-dasharray:5 3}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;margin:6px 0}
 .legend span.sw{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:5px;vertical-align:-1px}
 .details table{margin-top:6px}.details td{max-width:560px;word-break:break-word}.details th{color:var(--muted);font-weight:500}
@@ -86,9 +88,9 @@ function ticks(domain, count) {
 }
 function linear(d, r) { return function (v) { return r[0] + (v - d[0]) / (d[1] - d[0]) * (r[1] - r[0]); }; }
 
-// Axes, grid and labels; returns the scales and the plot box.
-function frame(svg, xDomain, yDomain, xLabel, yLabel, bottom) {
-  var box = svg.viewBox.baseVal, W = box.width, H = box.height, m = {l: 66, r: 18, t: 14, b: bottom || 46};
+// Axes, grid and labels; returns the scales and the plot box. `bottom` (no x ticks) and `right` widen margins.
+function frame(svg, xDomain, yDomain, xLabel, yLabel, bottom, right) {
+  var box = svg.viewBox.baseVal, W = box.width, H = box.height, m = {l: 66, r: right || 18, t: 14, b: bottom || 46};
   var xTicks = !bottom;
   var sx = linear(xDomain, [m.l, W - m.r]), sy = linear(yDomain, [H - m.b, m.t]);
   var g = svgNode(svg, "g", {"class": "axis"});
@@ -344,6 +346,122 @@ function drawMap(M) {
   legend("map-legend", entries);
 }
 
+// The archive heatmap: one rect per cell of the first two axes (one row with one axis), coloured by the
+// best fitness among its elites; empty cells stay pale with a dashed outline.
+var VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 73, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137],
+               [53, 183, 121], [110, 206, 88], [181, 222, 43], [253, 231, 37]];
+function ramp(t) {
+  var s = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1), k = Math.min(Math.floor(s), VIRIDIS.length - 2), u = s - k;
+  return "rgb(" + VIRIDIS[k].map(function (c, j) { return Math.round(c + (VIRIDIS[k + 1][j] - c) * u); }).join(",") + ")";
+}
+function cellLines(Hm, c) {
+  var lines = [Hm.x.name + ": " + Hm.x.labels[c.x]];
+  if (Hm.y) lines.push(Hm.y.name + ": " + Hm.y.labels[c.y]);
+  if (!c.n) return lines.concat(["empty"]);
+  lines.push("elites: " + c.n, "best fitness: " + fmt(c.best));
+  if (Hm.rest) lines.push("best elite's cell: " + c.cell.join(", "));
+  return lines.concat(["best: " + c.text]);
+}
+function drawHeatmap(Hm) {
+  var svg = document.getElementById("heatmap-chart"), nx = Hm.x.labels.length, ny = Hm.y ? Hm.y.labels.length : 1;
+  var rotate = nx > 8, W = 760, m = {l: Hm.y ? 140 : 20, r: 96, t: 14, b: rotate ? 116 : 46};
+  var cw = (W - m.l - m.r) / nx, ch = ny === 1 ? Math.min(cw, 60) : Math.min(cw, 40, Math.max(600 / ny, 4));
+  var gridH = ny * ch, H = m.t + Math.max(gridH, 100) + m.b;
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  var best = Hm.cells.map(function (c) { return c.best; });
+  var lo = best.reduce(function (a, b) { return Math.min(a, b); }, Infinity);
+  var hi = best.reduce(function (a, b) { return Math.max(a, b); }, -Infinity);
+  function color(v) { return ramp(hi > lo ? (v - lo) / (hi - lo) : 1); }
+  var grid = [], k;
+  for (k = 0; k < nx * ny; k++) grid.push({x: k % nx, y: Math.floor(k / nx), n: 0});
+  Hm.cells.forEach(function (c) { grid[c.y * nx + c.x] = c; });
+  var marks = svgNode(svg, "g", {"class": "marks"});
+  grid.forEach(function (c, i) {
+    var r = svgNode(marks, "rect", {"class": c.n ? "cell" : "empty", x: m.l + c.x * cw, y: m.t + (ny - 1 - c.y) * ch,
+      width: cw, height: ch, "data-i": i});
+    if (c.n) {
+      r.setAttribute("fill", color(c.best));
+      svgNode(r, "title", {}, cellLines(Hm, c).join("\n"));
+    }
+  });
+  hover(marks, function (i) { return cellLines(Hm, grid[i]); });
+  var step = Math.ceil(nx / 30);
+  Hm.x.labels.forEach(function (label, j) {
+    if (j % step) return;
+    var x = m.l + (j + 0.5) * cw, y = m.t + gridH + 14;
+    var t = svgNode(svg, "text", {"class": "tick", x: x, y: y, "text-anchor": rotate ? "end" : "middle"},
+                    cut(label, rotate ? 18 : Math.max(4, Math.floor(cw / 7))));
+    if (rotate) t.setAttribute("transform", "rotate(-35 " + x + " " + y + ")");
+    svgNode(t, "title", {}, label);
+  });
+  svgNode(svg, "text", {"class": "label", x: (m.l + W - m.r) / 2, y: m.t + gridH + m.b - 8, "text-anchor": "middle"},
+          Hm.x.name);
+  if (Hm.y) {
+    var every = Math.ceil(13 / ch);
+    Hm.y.labels.forEach(function (label, j) {
+      if (j % every) return;
+      var t = svgNode(svg, "text", {"class": "tick", x: m.l - 6, y: m.t + (ny - 0.5 - j) * ch + 4, "text-anchor": "end"},
+                      cut(label, 18));
+      svgNode(t, "title", {}, label);
+    });
+    svgNode(svg, "text", {"class": "label", transform: "translate(14," + (m.t + gridH / 2) + ") rotate(-90)",
+                          "text-anchor": "middle"}, Hm.y.name);
+  }
+  if (Hm.cells.length) {
+    var bx = W - m.r + 18, bh = Math.max(gridH, 100), parts = 20;
+    for (k = 0; k < parts; k++) {
+      svgNode(svg, "rect", {"class": "scale", x: bx, y: m.t + bh * (parts - 1 - k) / parts, width: 14,
+        height: bh / parts + 0.5, fill: ramp(k / (parts - 1))});
+    }
+    svgNode(svg, "text", {"class": "tick", x: bx + 18, y: m.t + 10}, fmt(hi));
+    svgNode(svg, "text", {"class": "tick", x: bx + 18, y: m.t + bh}, fmt(lo));
+    svgNode(svg, "text", {"class": "label", transform: "translate(" + (W - 8) + "," + (m.t + bh / 2) + ") rotate(-90)",
+                          "text-anchor": "middle"}, "best fitness");
+  }
+  legend("heatmap-legend", [{color: ramp(0.6), square: true, text: "cell with elites (" + Hm.cells.length + ")"},
+                            {color: "#e4e4e4", square: true, text: "empty cell (" + (nx * ny - Hm.cells.length) + ")"}]);
+}
+
+// The QD-score curve: QD score (left axis) and coverage (right axis, dashed) against evaluations.
+function drawQD(Q) {
+  var svg = document.getElementById("qd-chart"), keys = Object.keys(Q), ev = Q.evaluations;
+  var qd = ev.map(function (_, i) { return i; }).filter(function (i) { return isNum(Q.qd_score[i]); });
+  var cov = ev.map(function (_, i) { return i; }).filter(function (i) { return isNum(Q.coverage[i]); });
+  if (!qd.length && !cov.length) throw new Error("no history entry has a QD score or a coverage");
+  var xs = ev.reduce(function (a, v) { return [Math.min(a[0], v), Math.max(a[1], v)]; }, [0, -Infinity]);
+  var qs = qd.map(function (i) { return Q.qd_score[i]; }).concat([0]);
+  var qLo = Math.min.apply(null, qs), qHi = Math.max.apply(null, qs);
+  var cHi = cov.reduce(function (a, i) { return Math.max(a, Q.coverage[i]); }, 0);
+  var f = frame(svg, [xs[0], xs[1] > xs[0] ? xs[1] : xs[0] + 1], [qLo, qHi > qLo ? qHi * 1.05 : qLo + 1],
+                "evaluations", "QD score", 0, 66);
+  var cDomain = [0, cHi <= 1 ? 1 : cHi * 1.05], sc = linear(cDomain, [f.H - f.m.b, f.m.t]);
+  var g = svgNode(svg, "g", {"class": "axis"});
+  svgNode(g, "line", {x1: f.W - f.m.r, x2: f.W - f.m.r, y1: f.m.t, y2: f.H - f.m.b});
+  ticks(cDomain, 5).forEach(function (t) {
+    svgNode(g, "text", {x: f.W - f.m.r + 6, y: sc(t) + 4, "text-anchor": "start"}, fmt(t));
+  });
+  svgNode(svg, "text", {"class": "label", transform: "translate(" + (f.W - 12) + "," + (f.m.t + f.H - f.m.b) / 2 +
+                        ") rotate(-90)", "text-anchor": "middle"}, "coverage");
+  function line(cls, idx, y, color) {
+    if (idx.length > 1) {
+      svgNode(svg, "polyline", {"class": cls, stroke: color,
+        points: idx.map(function (i) { return f.sx(ev[i]) + "," + y(i); }).join(" ")});
+    }
+  }
+  line("coverage-line", cov, function (i) { return sc(Q.coverage[i]); }, PALETTE[1]);
+  line("qd-line", qd, function (i) { return f.sy(Q.qd_score[i]); }, PALETTE[0]);
+  var marks = svgNode(svg, "g", {"class": "marks"});
+  qd.forEach(function (i) {
+    svgNode(marks, "circle", {"class": "qd-pt", cx: f.sx(ev[i]), cy: f.sy(Q.qd_score[i]), r: 3.5, fill: PALETTE[0],
+      "data-i": i});
+  });
+  hover(marks, function (i) {
+    return keys.filter(function (k) { return isNum(Q[k][i]); }).map(function (k) { return k + ": " + fmt(Q[k][i]); });
+  });
+  legend("qd-legend", [{color: PALETTE[0], text: "QD score (left axis)"},
+                       {color: PALETTE[1], text: "coverage (right axis, dashed)"}]);
+}
+
 function guard(key, draw) {
   if (!D[key]) return;
   try { draw(D[key]); } catch (err) {
@@ -355,5 +473,7 @@ guard("front", drawFront);
 guard("groups", drawGroups);
 guard("hist", drawHist);
 guard("map", drawMap);
+guard("heatmap", drawHeatmap);
+guard("qd", drawQD);
 })();
 """

@@ -20,16 +20,19 @@ def build_report(
     """Write the report of `result` to `path` (atomically), and PNG figures to `png_dir` if given.
 
     `kind` names the result: "front" (FRONT.json: objectives, points, hypervolume, knee), "select"
-    (method, budget, metrics before and after) or "measure" (n, metrics, groups, worst_group);
+    (method, budget, metrics before and after), "measure" (n, metrics, groups, worst_group) or "search"
+    (the object of ARCHIVE.search.json with the archive's elites, one dict per line, under "elites":
+    :func:`read_search` reads both files; a search drawn in memory passes ``{**sidecar, "elites": elites}``);
     :func:`detect_kind` tells them apart. `rows` adds row-level panels, each optional:
     ``quality_before`` / ``quality_after`` (one float per row: histograms), ``groups``
     (:func:`group_rows`: bars per group), ``map`` (:func:`map_rows`: 2-D map of the embeddings),
-    ``chosen_rows`` / ``rejected_rows`` (lists of dicts: sample tables). Without `rows`, the page
-    says which panels a result alone cannot draw (:func:`missing_panels`).
+    ``chosen_rows`` / ``rejected_rows`` (lists of dicts: sample tables); a search takes none. Without
+    `rows`, the page says which panels a result alone cannot draw (:func:`missing_panels`).
 
     The page is self-contained: styles, script and data are inline, it loads nothing and its
     Content-Security-Policy forbids any request; every value from the data is shown as text.
-    PNG figures (pareto.png, groups.png, quality.png, those with data) need matplotlib; `png_dir`
+    PNG figures (pareto.png, groups.png, quality.png, heatmap.png, qd_score.png, those with data) need
+    matplotlib; `png_dir`
     is created only when there is a figure to write. Everything is drawn before anything is
     written, and each file is written atomically, so a failure leaves no partial file behind.
 

@@ -11,7 +11,7 @@ from quadiv.errors import InputError, UsageError
 from quadiv.measure import harmony
 from quadiv.report._escape import plain
 
-KINDS = ("front", "select", "measure")
+KINDS = ("front", "select", "measure", "search")
 ROW_KEYS = ("quality_before", "quality_after", "groups", "map", "chosen_rows", "rejected_rows")
 MAX_SAMPLE_ROWS = 50
 MAX_SAMPLE_COLUMNS = 8
@@ -19,13 +19,17 @@ MAX_CELL_CHARS = 300
 MAX_BINS = 40
 
 
-ACCEPTED = "the JSON that `quadiv front -o`, `quadiv select --json` or `quadiv measure --json` wrote"
+ACCEPTED = ("the JSON that `quadiv front -o`, `quadiv select --json` or `quadiv measure --json` wrote, or the "
+            "ARCHIVE.jsonl (or its ARCHIVE.search.json) that `quadiv search` wrote")
 
 
 def detect_kind(result: object) -> str:
-    """Which result this is: "front" (has points), "select" (before/after metrics) or "measure"."""
+    """Which result this is: "search" ('kind': 'search'), "front" (has points), "select" (before/after
+    metrics) or "measure"."""
     if not isinstance(result, Mapping):
-        raise InputError(f"not a quadiv result: a JSON {_json_type(result)}, not an object", fix=f"pass {ACCEPTED}")
+        raise InputError(f"not a quadiv result: a JSON {json_type(result)}, not an object", fix=f"pass {ACCEPTED}")
+    if result.get("kind") == "search":
+        return "search"
     if "points" in result:
         return "front"
     metrics = result.get("metrics")
@@ -34,17 +38,24 @@ def detect_kind(result: object) -> str:
     if isinstance(metrics, Mapping):
         return "measure"
     keys = f"its keys: {', '.join(map(str, result))}" if result else "an empty object"
-    raise InputError(f"not a quadiv result: no 'points' or 'metrics' object ({keys})", fix=f"pass {ACCEPTED}")
+    raise InputError(f"not a quadiv result: no 'points' or 'metrics' object, nor 'kind': 'search' ({keys})",
+                     fix=f"pass {ACCEPTED}")
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON name of a value's type: object, array, string, number, boolean or null."""
     names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
              type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
 def missing_panels(result: Mapping, kind: str, rows: Mapping | None) -> list[str]:
-    """The panels a result alone cannot draw (they need the pool's rows), as one sentence each; [] with rows."""
+    """The panels a result alone cannot draw (they need the pool's rows), as one sentence each; [] with rows.
+
+    A search result has no rows: its notes say when its archive has no axes (no heatmap) or no history (no curve).
+    """
+    if kind == "search":
+        return _search_missing(result)
     if rows is not None or kind not in KINDS:
         return []
     if kind == "front":
@@ -72,15 +83,19 @@ def page_data(result: Mapping, kind: str, rows: Mapping | None) -> dict:
     if kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not isinstance(result, Mapping):
-        raise InputError(f"a {kind} result must be a JSON object; got a JSON {_json_type(result)}")
+        raise InputError(f"a {kind} result must be a JSON object; got a JSON {json_type(result)}")
     missing = missing_panels(result, kind, rows)
-    rows = _check_rows(rows)
     data: dict = {"kind": kind, **_SUMMARIES[kind](result), "missing": missing}
-    sections = {"groups": _groups(result, kind, rows.get("groups")),
-                "hist": _histograms(rows.get("quality_before"), rows.get("quality_after")),
-                "map": _map(rows.get("map")),
-                "samples": _samples(rows.get("chosen_rows"), rows.get("rejected_rows"))}
-    data.update(sections)
+    if kind == "search":
+        if rows is not None:
+            raise UsageError("a search report draws everything from its archive: it takes no rows")
+        data.update(_search_sections(result))
+    else:
+        rows = _check_rows(rows)
+        data.update({"groups": _groups(result, kind, rows.get("groups")),
+                     "hist": _histograms(rows.get("quality_before"), rows.get("quality_after")),
+                     "map": _map(rows.get("map")),
+                     "samples": _samples(rows.get("chosen_rows"), rows.get("rejected_rows"))})
     return plain({name: value for name, value in data.items() if value is not None})
 
 
@@ -98,7 +113,7 @@ def _check_rows(rows: Mapping | None) -> Mapping:
 def _need(result: Mapping, key: str, kind: str, types: type | tuple) -> object:
     value = result.get(key)
     if not isinstance(value, types):
-        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {_json_type(value)}",
+        raise InputError(f"a {kind} result needs '{key}' ({_type_names(types)}); got {json_type(value)}",
                          fix=f"pass the JSON that `quadiv {kind}` wrote")
     return value
 
@@ -163,7 +178,21 @@ def _measure_summary(result: Mapping) -> dict:
             "table": {"columns": columns, "rows": table}}
 
 
-_SUMMARIES = {"front": _front_summary, "select": _select_summary, "measure": _measure_summary}
+def _search_summary(result: Mapping) -> dict:
+    stats = _need(result, "stats", "search", Mapping)
+    axes = search_axes(result)
+    keys = ("algorithm", "archive", "budget", "seed", "num_cells")
+    pairs = [(key.replace("_", " "), fmt(result[key])) for key in keys if result.get(key) is not None]
+    if axes:
+        pairs.append(("axes", " × ".join(f"{axis['name']} ({len(axis['labels'])})" for axis in axes)))
+    pairs += [(key.replace("_", " "), fmt(value)) for key, value in stats.items()]
+    elites = result.get("elites")
+    title = f"search: {fmt(result.get('algorithm', '?'))}, {len(elites) if isinstance(elites, list) else '?'} elites"
+    return {"title": title, "pairs": pairs}
+
+
+_SUMMARIES = {"front": _front_summary, "select": _select_summary, "measure": _measure_summary,
+              "search": _search_summary}
 
 
 def _group(groups: Mapping, label: object) -> Mapping:
@@ -402,5 +431,147 @@ def _samples(chosen: Sequence[Mapping] | None, rejected: Sequence[Mapping] | Non
 
 
 def _cell(value: object) -> str:
-    text = fmt(value)
-    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+    return _cut(fmt(value), MAX_CELL_CHARS)
+
+
+# A quality-diversity search: its archive as a heatmap, its QD-score curve and its elites.
+
+HISTORY_KEYS = ("evaluations", "qd_score", "coverage", "iteration", "calls", "num_elites", "best", "mean", "vendi")
+MAX_HOVER_CHARS = 120
+
+
+def _search_missing(result: Mapping) -> list[str]:
+    notes = []
+    if not result.get("axes"):
+        notes.append("no archive heatmap: this archive has no axes (its cells, e.g. of a CVT or proximity "
+                     "archive, form no grid); its elites are listed below")
+    if not result.get("history"):
+        notes.append("no QD-score curve: the search's 'history' is empty")
+    return notes
+
+
+def search_axes(result: Mapping) -> list[dict]:
+    """The search's axes, each ``{"name": str, "labels": [str, ...]}``; [] for an archive without axes."""
+    axes = result.get("axes") or []
+    if not isinstance(axes, list):
+        raise InputError(f"a search result's 'axes' must be an array; got {json_type(axes)}")
+    out = []
+    for i, axis in enumerate(axes):
+        labels = axis.get("labels") if isinstance(axis, Mapping) else None
+        if not isinstance(labels, list) or not labels:
+            raise InputError(f"axes[{i}] must be {{'name': str, 'labels': [str, ...]}} with one label per bin; "
+                             f"got {axis!r:.80}")
+        out.append({"name": fmt(axis.get("name", f"axis {i + 1}")), "labels": [fmt(label) for label in labels]})
+    return out
+
+
+def check_elite(elite: object, axes: list[dict]) -> dict:
+    """One elite of an archive as the page uses it (its cell's index per axis under "index", None without
+    axes); raises an InputError that says what is wrong with it."""
+    if not isinstance(elite, Mapping):
+        raise InputError(f"an elite must be a JSON object; got a JSON {json_type(elite)}")
+    fitness, text, cell = elite.get("fitness"), elite.get("text"), elite.get("cell")
+    if not _is_number(fitness):
+        raise InputError(f"'fitness' must be a finite number; got {fitness!r:.40}")
+    if not isinstance(text, str):
+        raise InputError(f"'text' must be a string; got {json_type(text)}")
+    if not isinstance(cell, list) or (axes and len(cell) != len(axes)):
+        raise InputError(f"'cell' must be an array of {len(axes) or 'its'} labels (one per axis); got {cell!r:.60}")
+    cell = [fmt(label) for label in cell]
+    response = elite.get("response")
+    return {"id": fmt(elite.get("id")), "text": text, "cell": cell, "index": _cell_index(elite, cell, axes),
+            "fitness": float(fitness), "iteration": elite.get("iteration"), "parent": elite.get("parent"),
+            "response": None if response is None else fmt(response)}
+
+
+def _cell_index(elite: Mapping, cell: list[str], axes: list[dict]) -> list[int] | None:
+    """The elite's 'cell_index', or without it the position of each of its cell labels among its axis' labels."""
+    if not axes:
+        return None
+    index = elite.get("cell_index")
+    if index is None:
+        for label, axis in zip(cell, axes):
+            if label not in axis["labels"]:
+                raise InputError(f"cell label {label!r:.60} is not one of the labels of axis {axis['name']!r:.60}, "
+                                 "and the elite has no 'cell_index'")
+        return [axis["labels"].index(label) for label, axis in zip(cell, axes)]
+    if not isinstance(index, list) or len(index) != len(axes) or not all(
+            isinstance(k, int) and not isinstance(k, bool) and 0 <= k < len(axis["labels"])
+            for k, axis in zip(index, axes)):
+        sizes = ", ".join(str(len(axis["labels"])) for axis in axes)
+        raise InputError(f"'cell_index' must be one integer per axis, each below its number of labels ({sizes}); "
+                         f"got {index!r:.60}")
+    return index
+
+
+def _search_sections(result: Mapping) -> dict:
+    axes = search_axes(result)
+    elites = _need(result, "elites", "search", list)
+    checked = []
+    for i, elite in enumerate(elites):
+        try:
+            checked.append(check_elite(elite, axes))
+        except InputError as err:
+            raise InputError(f"elites[{i}]: {err}") from None
+    return {"heatmap": _heatmap(axes, checked), "qd": _qd_curve(result.get("history")),
+            "elites": _elite_table(checked)}
+
+
+def _heatmap(axes: list[dict], elites: list[dict]) -> dict | None:
+    """The filled cells of the first two axes (x, then y; one row with one axis): per cell the number of
+    elites, the best fitness and that elite's text and full cell (the best over any further axes)."""
+    if not axes:
+        return None
+    cells: dict[tuple[int, int], dict] = {}
+    for elite in elites:
+        index = elite["index"]
+        key = (index[0], index[1] if len(axes) > 1 else 0)
+        cell = cells.setdefault(key, {"x": key[0], "y": key[1], "n": 0, "best": None})
+        cell["n"] += 1
+        if cell["best"] is None or elite["fitness"] > cell["best"]:
+            cell.update(best=elite["fitness"], text=_cut(elite["text"], MAX_HOVER_CHARS), cell=elite["cell"])
+    size = len(axes[0]["labels"]) * (len(axes[1]["labels"]) if len(axes) > 1 else 1)
+    notes = [f"{len(cells):,} of {size:,} cells hold elites ({len(elites):,} elites)"]
+    if len(axes) > 2:
+        rest = ", ".join(axis["name"] for axis in axes[2:])
+        notes.append(f"the archive has {len(axes)} axes: the grid shows the first two, {axes[0]['name']} and "
+                     f"{axes[1]['name']}; each cell shows the best elite over the other axes ({rest})")
+    return {"x": axes[0], "y": axes[1] if len(axes) > 1 else None, "rest": len(axes) > 2,
+            "cells": [cells[key] for key in sorted(cells, key=lambda k: (k[1], k[0]))], "notes": notes}
+
+
+def _qd_curve(history: object) -> dict | None:
+    """One list per history key (evaluations, qd_score, coverage, ...), None where an entry lacks it."""
+    if not history:
+        return None
+    if not isinstance(history, list):
+        raise InputError(f"a search result's 'history' must be an array; got {json_type(history)}")
+    for i, entry in enumerate(history):
+        if not isinstance(entry, Mapping) or not _is_number(entry.get("evaluations")):
+            raise InputError(f"history[{i}] must be an object with a number 'evaluations'; got {entry!r:.80}")
+    return {key: [_number(entry.get(key)) for entry in history] for key in HISTORY_KEYS
+            if key in ("evaluations", "qd_score", "coverage") or any(key in entry for entry in history)}
+
+
+def _elite_table(elites: list[dict]) -> dict | None:
+    """Up to MAX_SAMPLE_ROWS elites, cells in order of their best fitness, the best elite first in each."""
+    if not elites:
+        return None
+    best: dict[tuple, float] = {}
+    for elite in elites:
+        key = tuple(elite["cell"])
+        best[key] = max(best.get(key, elite["fitness"]), elite["fitness"])
+    order = sorted(elites, key=lambda e: (-best[tuple(e["cell"])], e["cell"], -e["fitness"]))
+    responses = any(elite["response"] is not None for elite in elites)
+    columns = ["cell", "fitness", "iteration", "id", "parent", "text", *(["response"] if responses else [])]
+    rows = [[_cell(", ".join(e["cell"])), fmt(e["fitness"]), _cell(e["iteration"]), _cell(e["id"]),
+             _cell(e["parent"]), _cell(e["text"]), *([_cell(e["response"])] if responses else [])]
+            for e in order[:MAX_SAMPLE_ROWS]]
+    shown = (f"showing the first {MAX_SAMPLE_ROWS} of {len(elites):,} elites"
+             if len(elites) > MAX_SAMPLE_ROWS else f"all {len(elites):,} elites")
+    notes = [f"{shown}: cells in order of their best fitness, the best elite first in each; long values are cut"]
+    return {"columns": columns, "rows": rows, "notes": notes}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

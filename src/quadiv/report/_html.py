@@ -9,7 +9,7 @@ from quadiv import __version__
 from quadiv.report._assets import SCRIPT, STYLE
 from quadiv.report._escape import script_json
 
-CHARTS = ("front", "groups", "hist", "map")
+CHARTS = ("front", "groups", "hist", "map", "heatmap", "qd")
 _SECTIONS = {
     "front": ("Pareto front", ("Points on the front have a dark outline and are joined by the dashed line; the "
                                "red ring marks the knee. Rest the pointer on a point for its method and "
@@ -18,6 +18,11 @@ _SECTIONS = {
     "hist": ("Quality distribution", "Share of items per quality bin; dashed lines mark the means.", 340),
     "map": ("Embedding map", ("The first two principal components of the embeddings. Rest the pointer on a "
                                "point for its label."), 480),
+    "heatmap": ("Archive heatmap", ("One cell per bin of the first two axes, coloured by the best fitness among "
+                                    "its elites; empty cells are pale grey with a dashed outline. Rest the pointer "
+                                    "on a cell for its labels, number of elites and best fitness."), 460),
+    "qd": ("QD score", ("QD score (solid, left axis) and coverage (dashed, right axis) against the number of "
+                        "evaluations. Rest the pointer on a point for all its numbers."), 360),
 }
 
 
@@ -43,6 +48,7 @@ def render_page(data: dict) -> str:
         _summary(data),
         *(_chart_section(key, data) for key in charts),
         _samples(data.get("samples")),
+        _elites(data.get("elites")),
         "</main>",
         f'<script type="application/json" id="data">{script_json(charts)}</script>',
         f"<script>{SCRIPT}</script>",
@@ -81,6 +87,14 @@ def _samples(samples: list | None) -> str:
              + _table(s["columns"], s["rows"], "samples") for s in samples]
     return ('<section id="samples-section"><h2>Sample rows</h2><p class="note">Long values are cut.</p>'
             + "".join(parts) + "</section>")
+
+
+def _elites(elites: dict | None) -> str:
+    if not elites:
+        return ""
+    notes = "".join(f'<p class="note">{escape(text)}</p>' for text in elites["notes"])
+    return (f'<section id="elites-section"><h2>Elites</h2>{notes}'
+            f'{_table(elites["columns"], elites["rows"], "samples")}</section>')
 
 
 def _table(columns: list, rows: list, cls: str = "") -> str:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import math
+
+import numpy as np
 
 from quadiv._deps import require
 
@@ -11,9 +14,11 @@ WORST = "#d62728"
 
 
 def render_figures(data: dict) -> dict[str, bytes]:
-    """pareto.png, groups.png and quality.png (those whose data exists) as PNG bytes, by file name."""
+    """pareto.png, groups.png, quality.png, heatmap.png and qd_score.png (those whose data exists) as PNG
+    bytes, by file name."""
     Figure = require("matplotlib.figure", "report", "PNG figures", package="matplotlib").Figure
-    drawers = {"front": ("pareto.png", _front), "groups": ("groups.png", _groups), "hist": ("quality.png", _hist)}
+    drawers = {"front": ("pareto.png", _front), "groups": ("groups.png", _groups), "hist": ("quality.png", _hist),
+               "heatmap": ("heatmap.png", _heatmap), "qd": ("qd_score.png", _qd)}
     images = {}
     for key, (name, draw) in drawers.items():
         if key not in data:
@@ -94,3 +99,43 @@ def _hist(ax, hist: dict) -> None:
     ax.set_title("Quality distribution")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+
+
+def _heatmap(ax, heatmap: dict) -> None:
+    """Best fitness per cell of the first two axes; empty cells show the pale background."""
+    x, y = heatmap["x"], heatmap["y"]
+    grid = np.full((len(y["labels"]) if y else 1, len(x["labels"])), np.nan)
+    for cell in heatmap["cells"]:
+        grid[cell["y"], cell["x"]] = cell["best"]
+    ax.set_facecolor("#f0f0f0")
+    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap="viridis",
+                      interpolation="nearest")
+    if heatmap["cells"]:
+        ax.figure.colorbar(image, ax=ax, label="best fitness")
+    rotate = len(x["labels"]) > 8
+    ax.set_xticks(*_ticks(x["labels"]), rotation=35 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+    ax.set_yticks(*_ticks(y["labels"]) if y else ([], []), fontsize=8)
+    ax.set_xlabel(_text(x["name"]))
+    if y is not None:
+        ax.set_ylabel(_text(y["name"]))
+    ax.set_title("Archive: best fitness per cell")
+
+
+def _ticks(labels: list[str]) -> tuple[list[int], list[str]]:
+    """At most 20 of an axis' labels, evenly spaced, cut short."""
+    ticks = list(range(0, len(labels), math.ceil(len(labels) / 20)))
+    return ticks, [_text(labels[k], 18) for k in ticks]
+
+
+def _qd(ax, qd: dict) -> None:
+    """QD score on the left axis, coverage dashed on the right one, against evaluations."""
+    evaluations = np.asarray(qd["evaluations"], dtype=float)
+    for key, axis, color, style in (("qd_score", ax, PALETTE[0], "-"), ("coverage", ax.twinx(), PALETTE[1], "--")):
+        values = np.asarray([np.nan if v is None else v for v in qd[key]], dtype=float)
+        keep = np.isfinite(values)
+        axis.plot(evaluations[keep], values[keep], color=color, linestyle=style, linewidth=1.8,
+                  marker="o" if keep.sum() == 1 else None)
+        axis.set_ylabel(key.replace("_", " ").replace("qd", "QD"), color=color)
+    ax.set_xlabel("evaluations")
+    ax.set_title("QD score and coverage")
+    ax.grid(alpha=0.3)
