@@ -86,11 +86,12 @@ def read_archive(path: Path) -> list[dict]:
 def test_qdaif_search_writes_the_archive_and_its_summary(tmp_path, server, invoke):
     config = write_config(tmp_path, server.url, embedder="static")
     out = tmp_path / "archive.jsonl"
-    result = invoke("search", "--config", str(config), "-o", str(out), "--json")
+    result = invoke("search", "--config", str(config), "-o", str(out), "--json", "--report", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     rows = read_archive(out)
     summary = json.loads((tmp_path / "archive.search.json").read_text())
+    assert (tmp_path / "r.html").read_text().count("<svg") >= 1 and report["report"] == str(tmp_path / "r.html")
     assert report["evaluations"] == 60 and report["stats"]["num_elites"] == len(rows) > 5
     assert {"text", "cell", "cell_index", "fitness", "descriptors", "parent", "iteration"} <= set(rows[0])
     assert summary["kind"] == "search" and summary["complete"] and summary["history"][-1]["evaluations"] == 60

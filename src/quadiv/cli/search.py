@@ -24,6 +24,8 @@ def search_command(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible server for every model table "
                                         "that names none, e.g. http://localhost:8000/v1."),
     resume: bool = typer.Option(False, "--resume", help="Continue the search recorded in ARCHIVE.jsonl.journal."),
+    report_path: Path | None = typer.Option(None, "--report", help="Also write the HTML report: archive heatmap, "
+                                       "QD-score curve, elites."),
     as_json: bool = _common.JSON,
     quiet: bool = _common.QUIET,
 ) -> None:
@@ -48,6 +50,10 @@ def search_command(
     if base_url is not None:
         _fill_base_url(chosen.sections, chosen.describe, base_url)
     _common.check_output(output, others=[(config, f"the config {config}: choose another --output")])
+    if report_path is not None:
+        from quadiv.report import check_report_paths
+
+        check_report_paths(report_path, None, (config, output))
     try:
         with _common.progress(f"searching ({chosen.algorithm})", chosen.budget, quiet) as advance:
             archive = run_config(chosen, output, resume=resume, progress=advance)
@@ -55,15 +61,20 @@ def search_command(
         _common.fail(f"interrupted; the search so far is in {output}.journal: rerun with --resume to continue",
                      code=130)
     last = archive.history[-1] if archive.history else {}
-    report = {"algorithm": chosen.algorithm, "budget": chosen.budget, "seed": chosen.seed,
-              "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),
-              "calls": last.get("calls", 0), "stats": {**archive.stats(), "vendi": last.get("vendi")},
-              "dropped": last.get("dropped", {}),
-              "output": str(output), "summary": str(summary_path(output)), "history": str(history_path(output))}
+    summary = {"algorithm": chosen.algorithm, "budget": chosen.budget, "seed": chosen.seed,
+               "evaluations": last.get("evaluations", 0), "iterations": len(archive.history),
+               "calls": last.get("calls", 0), "stats": {**archive.stats(), "vendi": last.get("vendi")},
+               "dropped": last.get("dropped", {}),
+               "output": str(output), "summary": str(summary_path(output)), "history": str(history_path(output))}
+    if report_path is not None:
+        from quadiv.report import report_file, say_written
+
+        say_written(report_file(output, report_path)[0])
+        summary["report"] = str(report_path)
     if as_json:
-        print(json.dumps(_common.finite(report)))
+        print(json.dumps(_common.finite(summary)))
         return
-    _print(report)
+    _print(summary)
 
 
 def _fill_base_url(sections: dict, describe: list, base_url: str) -> None:
