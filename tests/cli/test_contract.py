@@ -154,3 +154,21 @@ def test_derived_metrics_are_accepted_by_name(monkeypatch, capsys, pool: Path, t
     assert {"precision", "recall", "vendi"} <= set(json.loads(out)["metrics"])
     code, _, err = invoke(monkeypatch, capsys, "measure", str(pool), "--metrics", "precision")
     assert code == 2 and "--reference" in err
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread signal masks from Linux's /proc")
+def test_only_the_main_thread_takes_ctrl_c() -> None:
+    """The kernel may hand SIGINT to any thread not blocking it; Python acts on it in the main thread only.
+
+    So every helper thread running once quadiv is imported (numpy's BLAS workers) blocks SIGINT, and a
+    Ctrl-C always interrupts a main thread blocked in a network read.
+    """
+    probe = ("import os, threading, quadiv.cli\n"
+             "main = threading.get_native_id()\n"
+             "for task in os.listdir('/proc/self/task'):\n"
+             "    mask = [l for l in open(f'/proc/self/task/{task}/status') if l.startswith('SigBlk')][0]\n"
+             "    print(int(task) == main, int(mask.split()[1], 16) >> 1 & 1)  # SIGINT is signal 2: bit 1\n")
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    threads = list(zip(answer[::2], answer[1::2]))
+    assert ("True", "0") in threads
+    assert all(blocked == "1" for main, blocked in threads if main == "False"), threads

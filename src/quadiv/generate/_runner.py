@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quadiv._signals import block_sigint_here
 from quadiv.errors import GenerationError, RunStopping, UsageError
 from quadiv.generate._base import Backend, Strategy, check_capabilities
 from quadiv.generate._chat import sub_seed
@@ -196,6 +197,7 @@ def _run_jobs(todo: list[tuple[Prompt, list[int]]], job: _Job, concurrency: int,
         jobs.put(None)
 
     def work() -> None:
+        block_sigint_here()
         while not stop.is_set() and (item := jobs.get()) is not None:
             try:
                 results.put(job(*item))

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from quadiv._signals import block_sigint_here
 from quadiv.errors import UsageError
 
 EXACT_MAX_N = 8192  # "auto" search: exact up to this many items, IVF above
@@ -131,7 +132,7 @@ def _map_single_threaded(fn: Callable, tasks: Iterable) -> list:
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        with ThreadPoolExecutor(max_workers=_n_cores()) as pool:
+        with ThreadPoolExecutor(max_workers=_n_cores(), initializer=block_sigint_here) as pool:
             return list(pool.map(fn, tasks))
     finally:
         faiss.omp_set_num_threads(previous)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from quadiv._http import OpenAIClient, endpoint
+from quadiv._signals import block_sigint_here
 from quadiv.errors import BackendRequestError, UsageError
 from quadiv.generate._base import CAPABILITIES, Completion, GenRequest, register_backend
 
@@ -64,7 +65,7 @@ class OpenAIBackend:
             self._where, BackendRequestError, timeout=timeout, max_retries=max_retries, backoff=backoff,
             max_backoff=max_backoff, refusal=self._refusal, exhausted=self._exhausted, concurrency=concurrency,
             closed=f"the {self.name} backend was closed; no more requests are sent", interruptible=True)
-        self._fanout = ThreadPoolExecutor(concurrency, thread_name_prefix="quadiv-openai")
+        self._fanout = ThreadPoolExecutor(concurrency, thread_name_prefix="quadiv-openai", initializer=block_sigint_here)
         self._lock = threading.Lock()
         self._tokens = {"prompt_tokens": 0, "completion_tokens": 0}
 
