@@ -53,7 +53,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
-                  "input_field": "--input-field", "reference": "--reference"}
+                  "input_field": "--input-field", "reference": "--reference", "top_k": "--top-k",
+                  "top_logprobs_field": "--top-logprobs-field"}
 
 
 def as_flags(message: str) -> str:

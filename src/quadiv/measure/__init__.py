@@ -29,6 +29,7 @@ from quadiv.measure._metrics import (
 from quadiv.measure._reference import prdc
 from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
+from quadiv.measure._topk import TOPK_METRICS, topk_indicators
 from quadiv.measure._vendi import (
     mean_pairwise_distance,
     qvendi,
@@ -43,6 +44,7 @@ __all__ = [
     "FAMILIES",
     "KNOWN_METRICS",
     "METRICS",
+    "TOPK_METRICS",
     "Metric",
     "Sample",
     "across_input_diversity",
@@ -74,6 +76,7 @@ __all__ = [
     "selection_metrics",
     "self_bleu",
     "tokenize",
+    "topk_indicators",
     "vendi",
     "vendi_from_spectrum",
     "vendi_kernel",

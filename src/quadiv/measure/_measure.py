@@ -7,7 +7,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.geometry import has_zero_row, unit_rows
-from quadiv.measure import _groups, _lexical, _metrics, _reference, _structure, _vendi
+from quadiv.measure import _groups, _lexical, _metrics, _reference, _structure, _topk, _vendi
 
 
 def measure(
@@ -20,6 +20,8 @@ def measure(
     input_ids: np.ndarray | None = None,
     reference: np.ndarray | None = None,
     k: int = 5,
+    top_logprobs: Sequence | None = None,
+    top_k: int = 10,
     seed: int = 0,
     progress: Callable[..., None] | None = None,
 ) -> dict:
@@ -30,7 +32,9 @@ def measure(
     input) they hold per-input and across-input diversity (Kirk et al. 2023), and so does each group,
     computed within the group (e.g. per model: how much each model varies its answers to one
     prompt); a group where one is undefined (no input with two outputs, or only one input) gets NaN. With ``reference``
-    embeddings they hold precision, recall, density and coverage (Naeem et al. 2020).
+    embeddings they hold precision, recall, density and coverage (Naeem et al. 2020). With ``top_logprobs``
+    (per item, its generated tokens' {token: log p} of at least ``top_k`` alternatives) they and each group
+    hold top-k mass and entropies (:func:`quadiv.measure.topk_indicators`).
     ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
     computed (a metric of the whole set or of one group is one step).
 
@@ -60,6 +64,8 @@ def measure(
             if input_ids is not None:
                 part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
                                              None if texts is None else [texts[i] for i in idx], strict=False))
+            if top_logprobs is not None:
+                part.update(_topk.topk_indicators([top_logprobs[i] for i in idx], top_k))
         if quality is not None:
             spread, result["worst_group"] = group_spread(quality, groups)
             overall.update(spread)
@@ -67,6 +73,10 @@ def measure(
         overall.update(_input_diversity(np.asarray(input_ids), X, texts))
     if reference is not None and X is not None:
         overall.update(_reference.prdc(reference, X, k=k))
+    if top_logprobs is not None:
+        if len(top_logprobs) != n:
+            raise UsageError(f"top_logprobs must have one entry per item ({n}), got {len(top_logprobs)}")
+        overall.update(_topk.topk_indicators(top_logprobs, top_k))
     missing = [name for name in names if name not in overall]  # a derived metric asked for without its input
     if missing:
         raise UsageError(f"metric '{missing[0]}' needs {_metrics.DERIVED_METRICS[missing[0]]}, "
