@@ -25,7 +25,7 @@ class Sampling(Strategy):
         max_tokens: token cap of each sample.
         system: an optional system message.
         logprobs: keep the top-k log-probs of every generated token in the row's ``top_logprobs`` (a list
-            per token of {token, logprob}), for measure's topk_* metrics (None: off; needs top_logprobs).
+            per token of {token, logprob}), for measure's topk_* metrics; None: off; needs top_logprobs.
     """
 
     name = "sampling"
