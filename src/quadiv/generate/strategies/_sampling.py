@@ -24,8 +24,7 @@ class Sampling(Strategy):
         min_p: min-p threshold relative to the top token (None: off; needs a backend with min_p).
         max_tokens: token cap of each sample.
         system: an optional system message.
-        logprobs: keep the top-k log-probs of every generated token in the row's ``top_logprobs`` (a list
-            per token of {token, logprob}), for measure's topk_* metrics; None: off; needs top_logprobs.
+        logprobs: keep this many top log-probs per generated token in the row's ``top_logprobs`` (measure's topk_*; None: off).
     """
 
     name = "sampling"
