@@ -193,7 +193,7 @@ def test_sampling_asks_once_for_n_or_n_times_with_seeds():
 def test_sampling_parameters():
     strategy = get_strategy("sampling", temperature=0.7, min_p=0.05, system="Be brief.")
     assert strategy.params() == {"temperature": 0.7, "top_p": 1.0, "min_p": 0.05, "max_tokens": 512,
-                                 "system": "Be brief."}
+                                 "system": "Be brief.", "logprobs": None}
     assert strategy.requires == {"chat", "min_p"} and Sampling().requires == {"chat"}
     backend = EchoBackend()
     strategy.run(backend, "p", 1, 0)

@@ -10,7 +10,7 @@ from quadiv.generate import REQUIRED, STRATEGIES, Sampling, Strategy, check_capa
 
 def test_describe_lists_constructor_parameters_with_defaults_and_meanings():
     table = {p.name: p for p in Sampling.describe()}
-    assert list(table) == ["temperature", "top_p", "min_p", "max_tokens", "system"]
+    assert list(table) == ["temperature", "top_p", "min_p", "max_tokens", "system", "logprobs"]
     assert table["max_tokens"].default == 512 and "cap" in table["max_tokens"].help
 
 

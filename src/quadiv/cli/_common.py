@@ -23,7 +23,8 @@ from quadiv.errors import UsageError
 FIELD = typer.Option(None, "--field", "-f", help="Text column, or a template like '{instruction}\\n\\n{output}'.")
 GROUP = typer.Option(None, "--group-field", "-g", help="Column of group labels (model, domain, ...).")
 QUALITY = typer.Option(None, "--quality-field", "-q", help="Column of quality scores (higher is better).")
-EMBEDDER = typer.Option("static", "--embedder", "-e", help="static | minilm | st:<path> | openai:<model>.")
+EMBEDDER = typer.Option("static", "--embedder", "-e",
+                        help="static | minilm | st:<path> | openai:<model> | grad:<causal LM dir> (G-Vendi).")
 EMBEDDINGS = typer.Option(None, "--embeddings", help="Precomputed (n, d) .npy embeddings, one row per input row.")
 EMB_FIELD = typer.Option(None, "--embedding-field", help="Column holding a precomputed embedding per row.")
 BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatible server (openai:<model>).")
@@ -31,7 +32,8 @@ SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
 JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
 QUIET = typer.Option(False, "--quiet", help="No progress bar.")
 INSTRUCTION = typer.Option(None, "--instruction-field",
-                           help="Column of the instruction each text answers (judge, ifd; guessed if absent).")
+                           help="Column of the instruction each text answers (judge, ifd: guessed if absent; "
+                           "perplexity and the grad: embedder's prompt: only when given).")
 QUALITY_SCORER = typer.Option(
     None, "--quality", help="Score quality on the fly with this scorer (heuristic, rm:<dir>, judge:<model>, ...; "
     "see `quadiv methods`) instead of reading --quality-field.")
@@ -52,7 +54,7 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
                   "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy",
-                  "scores": "--score-fields"}
+                  "scores": "--score-fields", "top_k": "--top-k", "top_logprobs_field": "--top-logprobs-field"}
 
 
 def as_flags(message: str) -> str:
@@ -112,9 +114,13 @@ def template_columns(field: str | None) -> set[str]:
 
 
 def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_field: str | None,
-                base_url: str | None, quiet: bool):
-    """(X, embedder label) from a .npy file, a column, or an embedder over the pool's texts."""
-    from quadiv.embed import embed, embeddings_from_column, load_embeddings
+                base_url: str | None, quiet: bool, instruction_field: str | None = None):
+    """(X, embedder label) from a .npy file, a column, or an embedder over the pool's texts.
+
+    An embedder that takes prompts (``grad:``) gets ``join_prompt(instruction, text)`` per row when
+    ``instruction_field`` is given, so only the text's tokens are scored.
+    """
+    from quadiv.embed import embed, embeddings_from_column, join_prompt, load_embeddings
 
     if embeddings is not None:
         return load_embeddings(str(embeddings), len(pool)), f"file:{embeddings.name}"
@@ -122,8 +128,13 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
         return embeddings_from_column(pool.table, embedding_field, path=pool.path), f"field:{embedding_field}"
     from quadiv.embed import get_embedder
 
-    texts = pool.texts
     model = get_embedder(embedder, **({"base_url": base_url} if base_url else {}))
+    texts = pool.texts
+    if instruction_field is not None and getattr(model, "takes_prompt", False):
+        from quadiv.io import render_texts
+
+        prompts = render_texts(pool.table, instruction_field, path=pool.path)
+        texts = [join_prompt(p, t) for p, t in zip(prompts, texts)]
     pending = getattr(model, "pending_build", lambda: 0)()  # one-time set-up: the static model's distillation
     if pending:
         with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
@@ -264,9 +275,10 @@ class EmbeddingSource:
     embedding_field: str | None = _option(EMB_FIELD)
     base_url: str | None = _option(BASE_URL)
 
-    def load(self, pool, quiet: bool):
-        """(X, embedder label) for ``pool``."""
-        return load_embeddings_for(pool, self.embedder, self.embeddings, self.embedding_field, self.base_url, quiet)
+    def load(self, pool, quiet: bool, instruction_field: str | None = None):
+        """(X, embedder label) for ``pool``; ``instruction_field`` holds the prompts of a ``grad:`` embedder."""
+        return load_embeddings_for(pool, self.embedder, self.embeddings, self.embedding_field, self.base_url, quiet,
+                                   instruction_field)
 
 
 @dataclasses.dataclass

@@ -110,7 +110,7 @@ def _sweep(input: Path, budget: str | None, methods: str | None, tradeoffs: str 
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)
-    X, label = embedding.load(pool, quiet)
+    X, label = embedding.load(pool, quiet, quality_source.instruction_field)
     pool, X, quality = quality_source.load(pool, X, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None

@@ -28,6 +28,10 @@ def measure_command(
     bootstrap: int = typer.Option(
         0, "--bootstrap", help="Resamples for 95% percentile intervals of each metric, overall and per group "
         "(each resample recomputes the metrics: name a few with --metrics)."),
+    top_logprobs_field: str | None = typer.Option(
+        None, "--top-logprobs-field", help="Column of per-token top log-probs (quadiv generate --param logprobs=K): "
+        "topk_mass, topk_entropy, topk_entropy_renormalized."),
+    top_k: int = typer.Option(10, "--top-k", help="k of the topk_* metrics (at most the log-probs kept per token)."),
     report: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
     options: _common.Options = None,
@@ -42,13 +46,14 @@ def measure_command(
     quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
-                             (input_field, embedding.embedding_field, *quality_source.columns),
+                             (input_field, top_logprobs_field, embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)
-    X, label = embedding.load(pool, quiet)
+    X, label = embedding.load(pool, quiet, quality_source.instruction_field)
     pool, X, quality = quality_source.load(pool, X, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None
+    top_logprobs = pool.table.column(top_logprobs_field).to_pylist() if top_logprobs_field else None
     ref_X = ref_texts = None
     if reference is not None:
         ref_pool = _common.load_pool(reference, pool.field, None, None, (embedding.embedding_field,))
@@ -57,8 +62,8 @@ def measure_command(
     domains = _common.comma_list(taxonomy)
     with _common.progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
-                             reference_texts=ref_texts, taxonomy=domains, k=k, seed=seed,
-                             progress=advance)
+                             reference_texts=ref_texts, taxonomy=domains, k=k, top_logprobs=top_logprobs,
+                             top_k=top_k, seed=seed, progress=advance)
     if bootstrap:
         from quadiv.measure import add_intervals
 

@@ -8,6 +8,9 @@ Every embedder returns float32 rows of unit L2 norm (cosine geometry). Built-in 
 - ``minilm``: all-MiniLM-L6-v2 itself through sentence-transformers (CUDA when available).
 - ``st:<path>``: any saved sentence-transformers model directory.
 - ``openai:<model>``: any OpenAI-compatible ``/embeddings`` endpoint (:class:`OpenAIEmbedder`).
+- ``grad:<model dir>``: the projected loss gradient of each response under a local causal LM
+  (:class:`GradientEmbedder`), so that ``vendi`` on its rows is G-Vendi (Prismatic Synthesis). A text is
+  the response alone or ``join_prompt(prompt, response)``; the CLI joins the `--instruction-field` column.
 
 :func:`register_embedder` adds a plug-in prefix. :func:`embed` wraps any embedder with the SQLite cache
 (:class:`EmbeddingCache`), so a second or resumed run encodes only what is new.
@@ -21,11 +24,13 @@ from quadiv.embed._base import (
     available_embedders,
     cache_dir,
     get_embedder,
+    model_fingerprint,
     normalize_rows,
     quiet_transformers,
     register_embedder,
 )
 from quadiv.embed._cache import EmbeddingCache, embed, text_key
+from quadiv.embed._gradient import PROMPT_SEPARATOR, GradientEmbedder, join_prompt
 from quadiv.embed._openai import OpenAIEmbedder
 from quadiv.embed._precomputed import embeddings_from_column, load_embeddings
 from quadiv.embed._st import SentenceTransformerEmbedder, minilm_path
@@ -63,16 +68,26 @@ def _make_openai(arg: str | None, **options) -> OpenAIEmbedder:
     return OpenAIEmbedder(arg, **options)
 
 
+def _make_grad(arg: str | None, **options) -> GradientEmbedder:
+    """``grad:<model dir>``: projected loss gradients under a local causal LM (G-Vendi)."""
+    if not arg:
+        raise UsageError("the grad embedder needs a causal LM directory: 'grad:/path/to/model'")
+    return GradientEmbedder(arg, **options)
+
+
 register_embedder("static", _make_static)
 register_embedder("minilm", _make_minilm)
 register_embedder("st", _make_st)
 register_embedder("openai", _make_openai)
+register_embedder("grad", _make_grad)
 
 __all__ = [
     "EMBEDDERS",
+    "PROMPT_SEPARATOR",
     "Embedder",
     "EmbeddingCache",
     "EmbeddingRequestError",
+    "GradientEmbedder",
     "OpenAIEmbedder",
     "SentenceTransformerEmbedder",
     "StaticEmbedder",
@@ -82,8 +97,10 @@ __all__ = [
     "embed",
     "embeddings_from_column",
     "get_embedder",
+    "join_prompt",
     "load_embeddings",
     "minilm_path",
+    "model_fingerprint",
     "normalize_rows",
     "quiet_transformers",
     "register_embedder",

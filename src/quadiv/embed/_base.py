@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +44,21 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("quadiv"))
 
 
+def model_fingerprint(path: Path) -> str:
+    """12 hex digits identifying a model file or directory: its config's bytes, its files' sizes and mtimes.
+
+    Cheap (no weight is read); retraining or replacing any file changes it, so cached results are not reused.
+    """
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    if (path / "config.json").is_file():
+        digest.update((path / "config.json").read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def normalize_rows(X: np.ndarray) -> np.ndarray:
     """Scale each row of X to unit L2 norm in place (zero rows stay zero) and return X as float32.
 
@@ -76,13 +92,15 @@ def available_embedders() -> list[str]:
 
 
 def get_embedder(spec: str = "static", **options) -> Embedder:
-    """Build the embedder named by ``spec``: ``static``, ``minilm``, ``st:<path>``, ``openai:<model>``, or a plug-in."""
+    """Build the embedder named by ``spec``: ``static``, ``minilm``, ``st:<path>``, ``openai:<model>``,
+    ``grad:<path>``, or a plug-in."""
     prefix, _, arg = spec.partition(":")
     if prefix not in EMBEDDERS:
         raise UnknownNameError(
-            f"unknown embedder '{spec}'; choose one of: static, minilm, st:<model dir>, openai:<model>"
+            f"unknown embedder '{spec}'; choose one of: static, minilm, st:<model dir>, openai:<model>, "
+            "grad:<causal LM dir>"
             + "".join(
-                f", {p}" for p in available_embedders() if p not in {"static", "minilm", "st", "openai"}
+                f", {p}" for p in available_embedders() if p not in {"static", "minilm", "st", "openai", "grad"}
             )
         )
     try:

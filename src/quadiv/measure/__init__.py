@@ -33,6 +33,7 @@ from quadiv.measure._novelty import ngram_novelty, novelty, novelty_utility, poo
 from quadiv.measure._reference import prdc
 from quadiv.measure._selection import selection_metrics
 from quadiv.measure._structure import across_input_diversity, cluster_entropy, per_input_diversity
+from quadiv.measure._topk import TOPK_METRICS, topk_indicators
 from quadiv.measure._vendi import (
     mean_pairwise_distance,
     qvendi,
@@ -47,6 +48,7 @@ __all__ = [
     "FAMILIES",
     "KNOWN_METRICS",
     "METRICS",
+    "TOPK_METRICS",
     "Metric",
     "Sample",
     "across_input_diversity",
@@ -86,6 +88,7 @@ __all__ = [
     "selection_metrics",
     "self_bleu",
     "tokenize",
+    "topk_indicators",
     "vendi",
     "vendi_from_spectrum",
     "vendi_kernel",

@@ -7,7 +7,7 @@ import numpy as np
 
 from quadiv.errors import UsageError
 from quadiv.geometry import has_zero_row, unit_rows
-from quadiv.measure import _groups, _lexical, _metrics, _novelty, _reference, _structure, _vendi
+from quadiv.measure import _groups, _lexical, _metrics, _novelty, _reference, _structure, _topk, _vendi
 
 
 def measure(
@@ -22,6 +22,8 @@ def measure(
     reference_texts: Sequence[str] | None = None,
     taxonomy: Sequence | None = None,
     k: int = 5,
+    top_logprobs: Sequence | None = None,
+    top_k: int = 10,
     seed: int = 0,
     progress: Callable[..., None] | None = None,
 ) -> dict:
@@ -37,6 +39,8 @@ def measure(
     ``novelty_ngram`` (:func:`quadiv.measure.ngram_novelty`, bigrams, pooled over the items).
     ``taxonomy`` lists every domain the ``groups`` could name, for ``domain_coverage`` and
     ``domain_evenness`` (default: the groups seen; without groups the domains are k-means clusters).
+    With ``top_logprobs`` (per item, its generated tokens' {token: log p} of at least ``top_k``
+    alternatives) they and each group hold top-k mass and entropies (:func:`quadiv.measure.topk_indicators`).
     ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
     computed (a metric of the whole set or of one group is one step).
 
@@ -67,6 +71,8 @@ def measure(
             if input_ids is not None:
                 part.update(_input_diversity(np.asarray(input_ids)[idx], None if X is None else X[idx],
                                              None if texts is None else [texts[i] for i in idx], strict=False))
+            if top_logprobs is not None:
+                part.update(_topk.topk_indicators([top_logprobs[i] for i in idx], top_k))
         if quality is not None:
             spread, result["worst_group"] = group_spread(quality, groups)
             overall.update(spread)
@@ -80,6 +86,10 @@ def measure(
             overall["novelty_utility"] = _novelty.novelty_utility(per_item, quality)
     if reference_texts is not None and texts is not None:
         overall["novelty_ngram"] = _novelty.pooled_ngram_novelty(texts, reference_texts)
+    if top_logprobs is not None:
+        if len(top_logprobs) != n:
+            raise UsageError(f"top_logprobs must have one entry per item ({n}), got {len(top_logprobs)}")
+        overall.update(_topk.topk_indicators(top_logprobs, top_k))
     missing = [name for name in names if name not in overall]  # a derived metric asked for without its input
     if missing:
         raise UsageError(f"metric '{missing[0]}' needs {_metrics.DERIVED_METRICS[missing[0]]}, "

@@ -169,6 +169,7 @@ FAMILIES: dict[str, Callable[[str], Metric | None]] = {
 }
 _GROUP_QUALITY = "groups and quality scores (`group_field` and `quality_field`)"
 _INPUTS = "input ids (`input_field`)"
+_TOPK = "per-token top log-probs (`top_logprobs_field`)"
 for _name, _metric in {
     "vendi": _vendi(1.0), "vendi_q0.5": _vendi(0.5), "vendi_q2": _vendi(2.0), "vendi_qinf": _vendi(math.inf),
     "qvendi": Metric("Xq", "quality-weighted Vendi: mean quality x Vendi (order 1)",
@@ -203,6 +204,10 @@ for _name, _metric in {
                                   lambda s: _domains.within_vendi_of(s.X, *s.domains), shared="domains"),
     **{name: _derived(_INPUTS, f"{name.replace('_', ' ')}: among the outputs of one input, or across inputs")
        for name in ("per_input_vendi", "across_input_vendi", "per_input_distinct_2", "across_input_distinct_2")},
+    "topk_mass": _derived(_TOPK, "top-k probability mass per generated token, mean over tokens then responses"),
+    "topk_entropy": _derived(_TOPK, "entropy over the top-k tokens (unnormalised), mean over tokens then responses"),
+    "topk_entropy_renormalized": _derived(_TOPK, "entropy of the top-k tokens renormalised to sum 1, mean over "
+                                          "tokens then responses"),
     **{name: _derived(_GROUP_QUALITY, f"{name.replace('_', ' ')} over the groups' mean quality")
        for name in ("worst_group_quality", "group_p20_quality", "group_gini_quality", "harmony_quality")},
 }.items():

@@ -6,13 +6,13 @@ through ``from_pretrained(path)`` as users load models. A path that does not exi
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from quadiv._deps import require
+from quadiv.embed import model_fingerprint as fingerprint  # noqa: F401 (the scorers use it: one fingerprint)
 from quadiv.errors import InputError, UsageError
 
 SEQUENCE_CLASSIFICATION = "a transformers sequence-classification model (an *ForSequenceClassification in config.json)"
@@ -27,21 +27,6 @@ def import_torch(purpose: str) -> Any:
     torch = require("torch", "models", purpose)
     require("transformers", "models", purpose)
     return torch
-
-
-def fingerprint(path: Path) -> str:
-    """12 hex digits identifying a model file or directory: its config's bytes, its files' sizes and mtimes.
-
-    Cheap (no weight is read); retraining or replacing any file changes it, so cached scores are not reused.
-    """
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        stat = f.stat()
-        digest.update(f"{f.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    if (path / "config.json").is_file():
-        digest.update((path / "config.json").read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def model_dir(path: str | Path, kind: str) -> tuple[Path, dict]:

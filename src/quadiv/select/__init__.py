@@ -6,7 +6,7 @@ method: 0 = diversity only, 1 = quality only.
 
 Distributed execution (DESIGN, datatrove style): every selector is a function of arrays that works
 either on the whole pool or per cluster. Cluster-based methods (`cluster`, `quad`, `quadmix`,
-`balanced`, `d3`) already split the pool into independent clusters or groups and allocate the budget
+`balanced`, `d3`, `prismatic`) already split the pool into independent clusters or groups and allocate the budget
 across them, so the per-cluster work is a batch step the engine can run in parallel; the greedy
 methods (`facility-location`, `dpp`, `mmr`, `qvendi`, `k-center`) scale out the same way by running
 on each cluster with its allocated budget (a partition-then-merge approximation) or, for
@@ -35,13 +35,14 @@ from quadiv.select._dpp import DPPSelector
 from quadiv.select._facility_location import FacilityLocation, facility_location_objective
 from quadiv.select._mmr import MMRSelector
 from quadiv.select._odis import ODiSSelector
+from quadiv.select._prismatic import PrismaticSelector
 from quadiv.select._quad import QuadSelector
 from quadiv.select._quadmix import QuaDMixSelector
 from quadiv.select._qvendi import QVendiSelector
 
 __all__ = [
     "SELECTORS", "BalancedSelector", "ClusterSelector", "D3Selector", "DEITASelector", "DPPSelector", "DedupResult", "FacilityLocation",
-    "KCenter", "MMRSelector", "ODiSSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
+    "KCenter", "MMRSelector", "ODiSSelector", "PrismaticSelector", "QVendiSelector", "QuaDMixSelector", "QuadSelector", "RandomSelector", "Selection",
     "Selector", "TopQuality", "budget_from", "dedup", "facility_location_objective", "get_selector", "knn_graph",
     "register", "select", "unit_quality",
 ]
