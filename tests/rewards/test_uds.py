@@ -138,8 +138,9 @@ def test_bad_settings_are_usage_errors(kwargs) -> None:
         UDSSelector(**kwargs)
 
 
-def test_a_trainer_step_trains_only_on_the_kept_samples(tmp_path: Path, monkeypatch) -> None:
-    """One UDSTrainer step on 4 samples keeping 2 == one plain Trainer step on those 2 alone."""
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_a_trainer_step_trains_only_on_the_kept_samples(tmp_path: Path, monkeypatch, accumulation: int) -> None:
+    """One UDSTrainer step on micro-batches of 4 keeping 2 == one plain Trainer step on the kept rows alone."""
     transformers = pytest.importorskip("transformers")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
     from tiny_lm import build_tiny_lm
@@ -148,7 +149,8 @@ def test_a_trainer_step_trains_only_on_the_kept_samples(tmp_path: Path, monkeypa
 
     model, tok = build_tiny_lm(seed=0, init_std=0.02)
     texts = ["the cat sits on the hill", "a dog runs in the river", "the sun shines on a sea",
-             "an old cow eats the leaf"]
+             "an old cow eats the leaf", "a red bird flies to trees", "the big fish swims in lakes",
+             "this white horse sleeps by the", "that small mouse eats the dust"][: 4 * accumulation]
     rows = [tok(t) for t in texts]
     assert len({len(r["input_ids"]) for r in rows}) == 1  # equal lengths: no padding to compare across batches
     data = [{"input_ids": r["input_ids"], "attention_mask": r["attention_mask"], "labels": r["input_ids"]}
@@ -157,6 +159,7 @@ def test_a_trainer_step_trains_only_on_the_kept_samples(tmp_path: Path, monkeypa
     def args(batch: int) -> transformers.TrainingArguments:
         return transformers.TrainingArguments(
             output_dir=str(tmp_path / f"run{batch}"), per_device_train_batch_size=batch, max_steps=1,
+            gradient_accumulation_steps=accumulation,
             learning_rate=0.5, optim="sgd", lr_scheduler_type="constant", report_to=[], save_strategy="no",
             logging_strategy="no", use_cpu=True, seed=0)
 
@@ -172,10 +175,10 @@ def test_a_trainer_step_trains_only_on_the_kept_samples(tmp_path: Path, monkeypa
     uds = UDSTrainer(model=copy.deepcopy(model), args=args(4), train_dataset=data, data_collator=collate,
                      uds=UDSSelector(k_base=2, max_length=16))
     uds.train()
-    assert len(uds.kept) == 1 and len(uds.kept[0]) == 2
-    assert len(trained_on) == 1 and len(trained_on[0]) == 2  # the loss saw only the kept rows
-    kept_rows = [d for d in data if d["input_ids"] in trained_on[0]]
-    assert len(kept_rows) == 2
+    assert len(uds.kept) == accumulation and all(len(keep) == 2 for keep in uds.kept)
+    assert len(trained_on) == accumulation and all(len(rows) == 2 for rows in trained_on)  # only kept rows
+    kept_rows = [d for d in data if any(d["input_ids"] in rows for rows in trained_on)]
+    assert len(kept_rows) == 2 * accumulation
 
     plain = transformers.Trainer(model=copy.deepcopy(model), args=args(2), train_dataset=kept_rows,
                                  data_collator=collate)
