@@ -53,7 +53,7 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "reference_field": "--reference-field", "backend": "--backend", "base_url": "--base-url",
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
-                  "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy",
+                  "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy", "address": "--address",
                   "scores": "--score-fields", "top_k": "--top-k", "top_logprobs_field": "--top-logprobs-field"}
 
 

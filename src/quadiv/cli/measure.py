@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from quadiv.cli import _common
+from quadiv.engine import get_engine
 
 
 @_common.with_options()
@@ -32,6 +33,11 @@ def measure_command(
         None, "--top-logprobs-field", help="Column of per-token top log-probs (quadiv generate --param logprobs=K): "
         "topk_mass, topk_entropy, topk_entropy_renormalized."),
     top_k: int = typer.Option(10, "--top-k", help="k of the topk_* metrics (at most the log-probs kept per token)."),
+    engine: str | None = typer.Option(
+        None, "--engine", help="Where the Vendi and pairwise sums run: local (default) or ray "
+        "(pip install 'quadiv[ray]'; the same numbers). Default: $QUADIV_ENGINE."),
+    address: str | None = typer.Option(None, "--address", help="A running Ray cluster (host:port) for --engine ray; "
+                                       "default: a local one started for the run."),
     report: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
     options: _common.Options = None,
@@ -45,6 +51,7 @@ def measure_command(
     check_report_paths(report, png, (input,))
     quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
+    where = get_engine(engine, address=address)
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (input_field, top_logprobs_field, embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)
@@ -63,7 +70,8 @@ def measure_command(
     with _common.progress("measuring", None, quiet) as advance:
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              reference_texts=ref_texts, taxonomy=domains, k=k, top_logprobs=top_logprobs,
-                             top_k=top_k, seed=seed, progress=advance)
+                             top_k=top_k, seed=seed, progress=advance,
+                             engine=None if where.name == "local" else where)
     if bootstrap:
         from quadiv.measure import add_intervals
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ def measure(
     top_k: int = 10,
     seed: int = 0,
     progress: Callable[..., None] | None = None,
+    engine: Any = None,
 ) -> dict:
     """Metrics of the whole set and of each group: ``{"n", "metrics": {...}, "groups": {g: {...}}}``.
 
@@ -41,6 +43,8 @@ def measure(
     ``domain_evenness`` (default: the groups seen; without groups the domains are k-means clusters).
     With ``top_logprobs`` (per item, its generated tokens' {token: log p} of at least ``top_k``
     alternatives) they and each group hold top-k mass and entropies (:func:`quadiv.measure.topk_indicators`).
+    ``engine`` (:mod:`quadiv.engine`, e.g. a RayEngine) computes the Vendi spectra and mean pairwise
+    distances, with the same numbers as this process; every other metric runs here.
     ``progress``, if given, is first called as ``progress(0, total=steps)`` and then with 1 per metric
     computed (a metric of the whole set or of one group is one step).
 
@@ -56,7 +60,7 @@ def measure(
     names = list(metrics) if metrics is not None else _metrics.default_metrics(
         embeddings=X is not None, texts=texts is not None, quality=quality is not None)
     whole = _metrics.Sample(X, texts, quality, seed=seed, groups=None if groups is None else np.asarray(groups),
-                            taxonomy=taxonomy)
+                            taxonomy=taxonomy, engine=engine)
     labels = sorted(set(np.asarray(groups).tolist()), key=str) if groups is not None else []
     if progress is not None:
         progress(0, total=len(names) * (1 + len(labels)))

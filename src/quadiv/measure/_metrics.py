@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -34,10 +35,19 @@ class Sample:
     seed: int = 0
     groups: np.ndarray | None = None
     taxonomy: Sequence | None = None
+    engine: Any = None
 
     @cached_property
     def spectrum(self) -> np.ndarray:
-        return _vendi_mod.vendi_spectrum(self.X)
+        """Eigenvalues of K / n, on the engine when one is given (quadiv.engine: the same numbers)."""
+        return (_vendi_mod if self.engine is None else self.engine).vendi_spectrum(self.X)
+
+    @cached_property
+    def pairwise(self) -> float:
+        """Mean cosine distance over pairs of the (unit or zero) rows, on the engine when one is given."""
+        if self.engine is not None:
+            return self.engine.mean_pairwise_distance(self.X)
+        return _vendi_mod.mean_pairwise_distance(self.X, normalize=False)
 
     @cached_property
     def tokens(self) -> list[list[str]]:
@@ -65,7 +75,8 @@ class Sample:
         part = Sample(None if self.X is None else np.asarray(self.X[idx]),
                       None if self.texts is None else [self.texts[i] for i in idx],
                       None if self.quality is None else self.quality[idx], seed=self.seed,
-                      groups=None if self.groups is None else np.asarray(self.groups)[idx], taxonomy=taxonomy)
+                      groups=None if self.groups is None else np.asarray(self.groups)[idx], taxonomy=taxonomy,
+                      engine=self.engine)
         for name in ("tokens", "bleu_tokens"):
             if name in self.__dict__:
                 part.__dict__[name] = [self.__dict__[name][i] for i in idx]
@@ -175,7 +186,7 @@ for _name, _metric in {
     "qvendi": Metric("Xq", "quality-weighted Vendi: mean quality x Vendi (order 1)",
                      lambda s: float(np.mean(s.quality)) * _vendi_mod.vendi_from_spectrum(s.spectrum, 1.0)),
     "mean_pairwise_distance": Metric("X", "mean cosine distance over all pairs",
-                                     lambda s: _vendi_mod.mean_pairwise_distance(s.X, normalize=False)),
+                                     lambda s: s.pairwise),
     "cluster_entropy": Metric("X", "entropy of k-means cluster sizes", lambda s: s.clusters["cluster_entropy"]),
     "cluster_entropy_norm": Metric("X", "cluster entropy / log(k)", lambda s: s.clusters["cluster_entropy_norm"]),
     **{f"distinct_{n}": _distinct(n) for n in range(1, 5)},

@@ -76,13 +76,39 @@ def _checked_norms(squares: np.ndarray, offset: int) -> np.ndarray:
     return np.sqrt(squares)
 
 
-def _dual_gram(A: np.ndarray, batch_size: int, normalize: bool, progress: Progress) -> np.ndarray:
-    """X^T X / n in float64, summed from per-batch B^T B products (syrk in the input's dtype)."""
+def _dual_sum(A: np.ndarray, batch_size: int, normalize: bool, progress: Progress) -> np.ndarray:
+    """X^T X in float64, summed from per-batch B^T B products (syrk in the input's dtype)."""
     G = np.zeros((A.shape[1], A.shape[1]), dtype=np.float64)
     for B in _batches(A, batch_size, normalize, progress):
         G += B.T @ B
-    G /= A.shape[0]
     return G
+
+
+def batch_moments(X: Any, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(B^T B, column sums, sum of squares) of rows start:stop, as one batch of the one-machine pass.
+
+    The pieces that :func:`vendi_spectrum` (n > d) and :func:`mean_pairwise_distance` accumulate: an
+    engine that computes them for the batches [k * DEFAULT_BATCH, (k + 1) * DEFAULT_BATCH) and adds
+    them in k order gets the one-machine numbers bit for bit. B^T B is in the input's compute dtype.
+    """
+    A = _check_matrix(X)
+    B = np.asarray(A[start:stop], dtype=_compute_dtype(A))
+    return B.T @ B, B.sum(axis=0, dtype=np.float64), float(np.einsum("ij,ij->", B, B, dtype=np.float64))
+
+
+def spectrum_from_dual(G: np.ndarray, n: int, dtype: type) -> np.ndarray:
+    """The Vendi spectrum from the summed dual Gram sum_b B^T B of n rows (n > d), as vendi_spectrum does."""
+    M = G / n
+    if not np.isfinite(M).all():
+        raise InputError("X contains NaN or infinite values", fix="drop or repair those rows")
+    return _clean_spectrum(scipy.linalg.eigvalsh(M, check_finite=False), min(n, G.shape[0]), dtype)
+
+
+def pairwise_from_sums(total: np.ndarray, squares: float, n: int) -> float:
+    """Mean cosine distance over pairs from the column sums and the sum of squares of n rows."""
+    if n < 2:
+        raise UsageError(f"mean_pairwise_distance needs at least 2 rows, got {n}")
+    return 1.0 - (float(total @ total) - squares) / (n * (n - 1))
 
 
 def _primal_kernel(A: np.ndarray, batch_size: int, normalize: bool,
@@ -135,13 +161,11 @@ def vendi_spectrum(X: Any, *, batch_size: int = DEFAULT_BATCH, progress: Progres
     batch_size = _check_batch_size(batch_size)
     n, d = A.shape
     if n > d:
-        M, dtype = _dual_gram(A, batch_size, normalize, progress), _compute_dtype(A)
-    else:
-        M, dtype = _primal_kernel(A, batch_size, normalize, progress), np.float64
+        return spectrum_from_dual(_dual_sum(A, batch_size, normalize, progress), n, _compute_dtype(A))
+    M = _primal_kernel(A, batch_size, normalize, progress)
     if not np.isfinite(M).all():
         raise InputError("X contains NaN or infinite values", fix="drop or repair those rows")
-    lam = scipy.linalg.eigvalsh(M, check_finite=False)
-    return _clean_spectrum(lam, min(n, d), dtype)
+    return _clean_spectrum(scipy.linalg.eigvalsh(M, check_finite=False), min(n, d), np.float64)
 
 
 def _parse_q(q: float | str) -> float:
@@ -279,4 +303,4 @@ def mean_pairwise_distance(X: Any, *, normalize: bool = True, batch_size: int = 
     for B in _batches(A, batch_size, normalize, progress):
         total += B.sum(axis=0, dtype=np.float64)
         squares += float(np.einsum("ij,ij->", B, B, dtype=np.float64))
-    return 1.0 - (float(total @ total) - squares) / (n * (n - 1))
+    return pairwise_from_sums(total, squares, n)

@@ -1,0 +1,80 @@
+"""The Ray engine gives measure's Vendi (every order), qVendi and mean pairwise distance of the local engine."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from quadiv import cli
+from quadiv.engine import RayEngine, get_engine
+from quadiv.errors import UsageError
+from quadiv.geometry import unit_rows
+from quadiv.measure import measure
+
+METRICS = ["vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q0.7", "qvendi", "mean_pairwise_distance"]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=500_000_000)
+    yield RayEngine()
+    ray.shutdown()
+
+
+def clustered(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, d))
+    return unit_rows((centres[rng.integers(0, 50, n)] + 0.5 * rng.normal(size=(n, d))).astype(np.float32))
+
+
+def test_measure_on_ray_equals_local_overall_and_per_group(engine) -> None:
+    n = 150_000  # three batches of the one-process pass, the last one partial
+    X, rng = clustered(n, 48), np.random.default_rng(1)
+    quality, groups = rng.random(n), rng.choice(["a", "b", "tiny"], n, p=[0.6, 0.3999, 0.0001])
+    local = measure(X, None, quality, groups, metrics=METRICS)
+    distributed = measure(X, None, quality, groups, metrics=METRICS, engine=engine)
+    assert set(distributed["groups"]) == {"a", "b", "tiny"}
+    for part in [("metrics",), *[("groups", g) for g in local["groups"]]]:
+        ours, theirs = local, distributed
+        for key in part:
+            ours, theirs = ours[key], theirs[key]
+        for name in METRICS:
+            assert theirs[name] == pytest.approx(ours[name], rel=1e-9), (part, name)
+
+
+def test_unreachable_address_and_unknown_engine_are_one_line_errors(monkeypatch, capsys, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot reach the Ray cluster at 127.0.0.1:1"):
+        get_engine("ray", address="127.0.0.1:1")
+    with pytest.raises(UsageError, match="choose one of: local, ray"):
+        get_engine("spark")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": f"row {i} about {w}"}) + "\n" for i, w in enumerate("abcdef")))
+    for extra in (["--engine", "ray", "--address", "127.0.0.1:1"], ["--address", "127.0.0.1:1"]):
+        monkeypatch.setattr(sys, "argv", ["quadiv", "measure", str(pool), *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and len(err.strip().splitlines()) == 1 and "--address" in err, err
+
+
+def test_the_cli_measures_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> None:
+    X = clustered(3000, 16, seed=2)
+    np.save(tmp_path / "X.npy", X)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": f"row {i}", "g": "ab"[i % 2]}) + "\n" for i in range(3000)))
+    results = []
+    for extra in ([], ["--engine", "ray"]):
+        monkeypatch.setattr(sys, "argv", ["quadiv", "measure", str(pool), "--embeddings", str(tmp_path / "X.npy"),
+                                          "--group-field", "g", "--metrics", "vendi,mean_pairwise_distance",
+                                          "--json", *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == 0
+        results.append(json.loads(capsys.readouterr().out))
+    assert results[0]["metrics"] == pytest.approx(results[1]["metrics"], rel=1e-9)
+    assert results[0]["groups"]["a"]["vendi"] == pytest.approx(results[1]["groups"]["a"]["vendi"], rel=1e-9)
