@@ -4,7 +4,7 @@ Each task computes :func:`quadiv.measure._vendi.batch_moments` of one batch of r
 [k * B, (k + 1) * B) with the one-process batch size B, and the driver adds them in k order, so the
 dual Gram, column sums and sums of squares are the one-process ones bit for bit: the Vendi of every
 order, qVendi and mean pairwise distance are equal, not close. The driver holds one d x d sum and one
-batch's result at a time (O(d^2)); the rows live once in Ray's object store. A task whose worker dies is
+batch's result at a time (O(d^2)); each batch is copied once to Ray's object store. A task whose worker dies is
 re-run (``max_retries``); a batch's result does not depend on which worker computed it.
 """
 from __future__ import annotations
@@ -57,9 +57,11 @@ class RayEngine:
         if self._last is not None and self._last[0] is A:
             return self._last[1]
         ray = self._connect()
-        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(_vendi.batch_moments)
-        rows = ray.put(A)
-        refs = [task.remote(rows, start, start + self.batch_size) for start in range(0, len(A), self.batch_size)]
+        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(_one_thread_moments)
+        # one batch per task, shipped as it is submitted: copying batch k+1 to the object store
+        # overlaps the workers' products of batches <= k
+        refs = [task.remote(A[start:start + self.batch_size], 0, self.batch_size)
+                for start in range(0, len(A), self.batch_size)]
         d = A.shape[1]
         G, total, squares = np.zeros((d, d)), np.zeros(d), 0.0
         for ref in refs:  # in batch order: the one-process additions, in the same order
@@ -83,6 +85,15 @@ class RayEngine:
             raise UsageError(f"cannot reach {where}: {str(err).splitlines()[0] if str(err) else type(err).__name__} "
                              "(start one with 'ray start --head', or check --address)") from None
         return ray
+
+
+def _one_thread_moments(X: np.ndarray, start: int, stop: int) -> tuple:
+    """batch_moments with one BLAS thread: a task holds one CPU, and workers inherit the driver's
+    OMP_NUM_THREADS, so without the limit two workers on two cores run four BLAS threads (3x slower here)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _vendi.batch_moments(X, start, stop)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
