@@ -78,3 +78,40 @@ def test_the_cli_measures_on_ray(engine, monkeypatch, capsys, tmp_path: Path) ->
         results.append(json.loads(capsys.readouterr().out))
     assert results[0]["metrics"] == pytest.approx(results[1]["metrics"], rel=1e-9)
     assert results[0]["groups"]["a"]["vendi"] == pytest.approx(results[1]["groups"]["a"]["vendi"], rel=1e-9)
+
+
+def _task_workers() -> list[int]:
+    """PIDs of Ray workers running a measure batch now (Ray titles a busy worker ray::<function>)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_one_thread_moments"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")
+def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    X = clustered(800_000, 96, seed=3)  # 13 batches: the job outlives the first kill
+    expected = measure(X, None, None, None, metrics=["vendi", "mean_pairwise_distance"])["metrics"]
+    result: dict = {}
+    job = threading.Thread(target=lambda: result.update(
+        measure(X, None, None, None, metrics=["vendi", "mean_pairwise_distance"], engine=RayEngine())["metrics"]))
+    job.start()
+    killed, deadline = None, time.monotonic() + 60
+    while killed is None and job.is_alive() and time.monotonic() < deadline:
+        busy = _task_workers()
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+            killed = busy[0]
+        time.sleep(0.002)
+    job.join(timeout=120)
+    assert killed is not None, "no Ray worker was seen running a batch"
+    assert result == expected  # the killed task re-ran; the sums, added in batch order, are the same
