@@ -177,10 +177,15 @@ class UDSSelector:
 
     def scores(self, logits):
         """(B,) scores s_b = N(u_b) + alpha * N(d_b) of a (B, l, V) batch against the current queue."""
+        return self._scored(logits)[0]
+
+    def _scored(self, logits):
+        """(scores, sketches): each sample's sketch is computed once, for its distance and for the queue."""
         self._build(logits.shape[-1])
         utility = nuclear_norms(logits)
-        distance = self.queue.mean_distance(self.projector(logits)).to(utility.device)
-        return _normalized(utility, self.normalize) + self.alpha * _normalized(distance, self.normalize)
+        sketches = self.projector(logits)
+        distance = self.queue.mean_distance(sketches).to(utility.device)
+        return _normalized(utility, self.normalize) + self.alpha * _normalized(distance, self.normalize), sketches
 
     def select(self, logits, step: int = 0) -> list[int]:
         """Indices (ascending) of the samples to train on; their sketches join the queue."""
@@ -190,11 +195,12 @@ class UDSSelector:
             return list(range(n))
         self._build(logits.shape[-1])
         if self.random:
-            keep = torch.randperm(n, generator=self._generator)[: self.k_base]
-        else:
-            keep = torch.topk(self.scores(logits).cpu(), self.k_base).indices
-        keep = sorted(keep.tolist())
-        self.queue.push(self.projector(logits[keep]))
+            keep = sorted(torch.randperm(n, generator=self._generator)[: self.k_base].tolist())
+            self.queue.push(self.projector(logits[keep]))
+            return keep
+        scores, sketches = self._scored(logits)
+        keep = sorted(torch.topk(scores.cpu(), self.k_base).indices.tolist())
+        self.queue.push(sketches[keep])
         return keep
 
     def _build(self, vocab_size: int) -> None:
