@@ -1,6 +1,7 @@
 """The base of quadiv's TRL reward functions: call signature, gathering, quality, embeddings and logging."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -10,7 +11,7 @@ from quadiv.errors import UsageError
 from quadiv.rewards._group import Batch, Gatherer, as_rewards, dataset_columns, default_gatherer
 
 
-class GroupReward:
+class GroupReward(ABC):
     """A TRL reward function over groups of completions of one prompt.
 
     An instance is called as TRL calls a reward function (``prompts``, ``completions``, ``**kwargs``) and
@@ -23,6 +24,7 @@ class GroupReward:
 
     name: ClassVar[str] = ""
 
+    @abstractmethod
     def __init__(self, embedder: Any = "static", gather: Gatherer | None | str = "auto", log_metrics: bool = True):
         self.__name__ = self.name
         self._embedder_spec, self._embedder = embedder, None
@@ -40,9 +42,8 @@ class GroupReward:
                 log(name, value)
         return as_rewards(rewards[batch.local])
 
-    def rewards(self, batch: Batch, kwargs: dict[str, Any]) -> np.ndarray:  # pragma: no cover
+    def rewards(self, batch: Batch, kwargs: dict[str, Any]) -> np.ndarray:
         """One reward per completion of the whole (gathered) batch."""
-        raise NotImplementedError
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit rows of ``texts`` by the embedder (no disk cache: completions are new at every step)."""

@@ -7,6 +7,7 @@ minus ``qd_score_offset``; coverage is occupied cells over all cells.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ class Elite:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-class ArchiveBase:
+class ArchiveBase(ABC):
     """Shared behaviour: ``add`` (subclass), ``elites``, ``sample``, ``cells``, ``stats``, ``records``."""
 
     axes: tuple[Axis, ...] = ()
@@ -38,20 +39,21 @@ class ArchiveBase:
     qd_score_offset: float = 0.0
     holds_one: bool = True  # one elite per cell: a pairwise contest against the incumbent applies
 
-    def cell_of(self, descriptors: Sequence[object]) -> tuple | None:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def cell_of(self, descriptors: Sequence[object]) -> tuple | None:
+        """The cell of these descriptor values; None where the archive has no fixed cells (proximity)."""
 
-    def add(self, elite: Elite, wins: bool | None = None) -> bool:  # pragma: no cover
+    @abstractmethod
+    def add(self, elite: Elite, wins: bool | None = None) -> bool:
         """Insert ``elite`` if its cell takes it; ``wins`` (a contest's verdict) replaces by fitness."""
-        raise NotImplementedError
 
-    def cells(self) -> dict[tuple, list[Elite]]:  # pragma: no cover
+    @abstractmethod
+    def cells(self) -> dict[tuple, list[Elite]]:
         """Occupied cells -> their elites, best first."""
-        raise NotImplementedError
 
-    def empty_like(self, axes: Sequence[Axis] | None = None) -> ArchiveBase:  # pragma: no cover
+    @abstractmethod
+    def empty_like(self, axes: Sequence[Axis] | None = None) -> ArchiveBase:
         """An empty archive of the same kind (with new ``axes``, for re-binned descriptors)."""
-        raise NotImplementedError
 
     def elites(self) -> list[Elite]:
         return [e for members in self.cells().values() for e in members]

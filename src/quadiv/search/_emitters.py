@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,7 @@ class Child:
     target: tuple[str, ...] | None = None
 
 
-class Emitter:
+class Emitter(ABC):
     """Base: ``batch`` parents per iteration, ``num_mutations`` children each, targets by ``target`` policy.
 
     ``target``: none (no target cell), uniform (every cell alike: Rainbow, RainbowPlus) or weak (Ferret's
@@ -64,6 +65,7 @@ class Emitter:
     seed ``iteration mod len(seeds)`` (RainbowPlus' ``num_samples``), then parents come from the archive.
     """
 
+    @abstractmethod
     def __init__(self, batch: int = 1, num_mutations: int = 1, target: str = "none", weak_temperature: float = 0.1,
                  seed_iterations: int = 0):
         if batch < 1 or num_mutations < 1:
@@ -88,9 +90,8 @@ class Emitter:
         return children[:limit]
 
     def mutate(self, archive: ArchiveBase, parents: list[str], targets: list[tuple[str, ...] | None],
-               rng: np.random.Generator) -> list[list[str]]:  # pragma: no cover
+               rng: np.random.Generator) -> list[list[str]]:
         """The children of each parent (``num_mutations`` each, fewer when some came back empty)."""
-        raise NotImplementedError
 
     def _parent(self, archive: ArchiveBase, seeds: Sequence[str], rng: np.random.Generator,
                 iteration: int) -> tuple[Elite | None, str]:
