@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,11 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys, pool: Path) -> None:
 
 @pytest.mark.parametrize("command", ["measure", "select"])
 def test_sigint_during_a_long_step_exits_130_and_a_rerun_works(tmp_path: Path, pool: Path, command) -> None:
-    """A real Ctrl-C: the command waits on an embeddings server that never answers, gets SIGINT, exits 130."""
+    """A real Ctrl-C: the command waits on an embeddings server that never answers, gets SIGINT, exits 130.
+
+    The kernel may hand the SIGINT to any thread that does not block it (Arrow's pool, started lazily,
+    does not), so this fails unless the signal is brought to the main thread.
+    """
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
@@ -121,6 +126,7 @@ def test_sigint_during_a_long_step_exits_130_and_a_rerun_works(tmp_path: Path, p
                              "--base-url", url, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OPENAI_API_KEY": "test"})
     connection, _ = server.accept()  # the command is now inside its long step
+    time.sleep(0.3)  # and blocked in its read, where only a SIGINT to the main thread wakes it
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     connection.close()
@@ -130,6 +136,36 @@ def test_sigint_during_a_long_step_exits_130_and_a_rerun_works(tmp_path: Path, p
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl"]
     rerun = run(command, str(pool), *extra)
     assert rerun.returncode == 0, rerun.stderr
+
+
+def test_a_sigint_taken_by_another_thread_interrupts_the_main_thread_once() -> None:
+    """The C handler runs in a helper thread (the signal is sent to it); the main thread sits in a read.
+
+    Inside ``ctrl_c_reaches_main_thread`` the read ends with one KeyboardInterrupt (the forwarded
+    signal's echo does not raise a second one in the cleanup), and the previous handler is restored.
+    """
+    probe = ("import signal, socket, threading, time\n"
+             "from quadiv._signals import ctrl_c_reaches_main_thread\n"
+             "left, right = socket.socketpair()\n"
+             "left.settimeout(20)\n"
+             "def helper():\n"
+             "    time.sleep(0.3)\n"
+             "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
+             "with ctrl_c_reaches_main_thread():\n"
+             "    threading.Thread(target=helper).start()\n"
+             "    start = time.monotonic()\n"
+             "    try:\n"
+             "        left.recv(1)\n"
+             "        print('read', end=' ')\n"
+             "    except KeyboardInterrupt:\n"
+             "        print('interrupted', time.monotonic() - start < 5, end=' ')\n"
+             "        time.sleep(0.5)  # a cleanup the echo must not interrupt\n"
+             "    except TimeoutError:\n"
+             "        print('timed out', end=' ')\n"
+             "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.set_wakeup_fd(-1))\n")
+    answer = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.split() == ["interrupted", "True", "True", "-1"]
 
 
 def test_front_help_shows_the_defaults(monkeypatch, capsys) -> None:

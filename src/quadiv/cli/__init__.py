@@ -9,6 +9,7 @@ import sys
 
 import typer
 
+from quadiv._signals import ctrl_c_reaches_main_thread
 from quadiv.cli import dedup, front, generate, measure, methods, report, score, search, select
 from quadiv.cli._common import as_flags, fail
 from quadiv.errors import QuadivError
@@ -24,7 +25,8 @@ def main() -> None:
     A bug (any other exception) keeps its traceback.
     """
     try:
-        code = app(standalone_mode=False, prog_name="quadiv")
+        with ctrl_c_reaches_main_thread():
+            code = app(standalone_mode=False, prog_name="quadiv")
     except QuadivError as err:
         fail(as_flags(str(err)))
     except KeyboardInterrupt:
