@@ -15,6 +15,7 @@ from quadiv.engine import RayEngine, get_engine
 from quadiv.errors import UsageError
 from quadiv.geometry import unit_rows
 from quadiv.measure import measure
+from quadiv.select import select
 
 METRICS = ["vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q0.7", "qvendi", "mean_pairwise_distance"]
 
@@ -115,3 +116,49 @@ def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
     job.join(timeout=120)
     assert killed is not None, "no Ray worker was seen running a batch"
     assert result == expected  # the killed task re-ran; the sums, added in batch order, are the same
+
+
+@pytest.mark.parametrize(("with_quality", "tradeoff"), [(False, 0.0), (True, 0.0), (True, 0.4)])
+def test_k_center_on_ray_makes_the_local_picks(engine, with_quality, tradeoff) -> None:
+    """Pattern B: shards in actors, the new pick's row broadcast; picks, gains and radius are the local ones.
+
+    The rows are near-duplicates of 50 centres, and quality has many ties, so ties are broken often.
+    """
+    X = clustered(4001, 24, seed=3)
+    quality = np.random.default_rng(4).integers(0, 5, len(X)).astype(float) if with_quality else None
+    local = select(X, 120, "k-center", quality=quality, tradeoff=tradeoff, seed=5)
+    on_ray = select(X, 120, "k-center", quality=quality, tradeoff=tradeoff, seed=5, engine=engine)
+    assert np.array_equal(local.indices, on_ray.indices)
+    assert np.array_equal(local.gains, on_ray.gains) and local.objective == on_ray.objective
+    assert on_ray.params["engine"] == "ray" and on_ray.params["shards"] == 2
+
+
+def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
+    with pytest.raises(UsageError, match="local engine only.*k-center"):
+        select(clustered(50, 8), 5, "mmr", engine=engine)
+
+
+def test_the_cli_selects_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> None:
+    X = clustered(2000, 16, seed=6)
+    np.save(tmp_path / "X.npy", X)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": f"row {i}", "score": i % 7}) + "\n" for i in range(2000)))
+    chosen = []
+    for name, extra in (("local", []), ("ray", ["--engine", "ray"])):
+        out = tmp_path / f"{name}.jsonl"
+        monkeypatch.setattr(sys, "argv", ["quadiv", "select", str(pool), "--embeddings", str(tmp_path / "X.npy"),
+                                          "--quality-field", "score", "--method", "k-center", "-n", "40",
+                                          "-o", str(out), "--json", *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == 0
+        capsys.readouterr()
+        chosen.append(out.read_text())
+    assert chosen[0] == chosen[1]
+    monkeypatch.setattr(sys, "argv", ["quadiv", "select", str(pool), "--embeddings", str(tmp_path / "X.npy"),
+                                      "--method", "dpp", "-n", "4", "-o", str(tmp_path / "no.jsonl"), "--engine", "ray"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and len(err.strip().splitlines()) == 1 and "k-center" in err, err
+    assert not (tmp_path / "no.jsonl").exists()

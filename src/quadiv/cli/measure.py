@@ -33,11 +33,8 @@ def measure_command(
         None, "--top-logprobs-field", help="Column of per-token top log-probs (quadiv generate --param logprobs=K): "
         "topk_mass, topk_entropy, topk_entropy_renormalized."),
     top_k: int = typer.Option(10, "--top-k", help="k of the topk_* metrics (at most the log-probs kept per token)."),
-    engine: str | None = typer.Option(
-        None, "--engine", help="Where the Vendi and pairwise sums run: local (default) or ray "
-        "(pip install 'quadiv[ray]'; the same numbers). Default: $QUADIV_ENGINE."),
-    address: str | None = typer.Option(None, "--address", help="A running Ray cluster (host:port) for --engine ray; "
-                                       "default: a local one started for the run."),
+    engine: str | None = _common.ENGINE,
+    address: str | None = _common.ADDRESS,
     report: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
     options: _common.Options = None,

@@ -24,11 +24,14 @@ def select_command(
         None, "--score-fields", help="Comma-separated numeric columns: the score matrix of --method odis."),
     field: str | None = _common.FIELD,
     group_field: str | None = _common.GROUP,
+    engine: str | None = _common.ENGINE,
+    address: str | None = _common.ADDRESS,
     report_path: Path | None = _common.REPORT,
     png: Path | None = _common.PNG,
     options: _common.Options = None,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
+    from quadiv.engine import get_engine
     from quadiv.measure import selection_metrics
     from quadiv.report import check_report_paths
     from quadiv.select import budget_from, get_selector
@@ -36,6 +39,8 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
+    where = get_engine(engine, address=address)
+    selector.check_engine(where.name)  # before any embedding
     score_columns = _common.comma_list(score_fields)
     if score_columns is not None and "scores" not in selector.data_names:
         raise UsageError(f"--score-fields gives a score matrix, which method '{method}' does not take (odis does)")
@@ -59,7 +64,7 @@ def select_command(
 
         data["scores"] = np.column_stack([pool.floats(name) for name in score_columns])
     with _common.progress(f"selecting {budget} of {len(pool)} ({method})", None, quiet):
-        result = selector.select(X, budget, quality, tradeoff, groups, seed, **data)
+        result = selector.select(X, budget, quality, tradeoff, groups, seed, engine=where, **data)
     io.write(pool.take(result.indices), str(output))
     chosen = result.indices
     with _common.progress("measuring the pool and the selection", None, quiet):

@@ -1,4 +1,5 @@
-"""``RayEngine``: measure's one-pass sums as Ray tasks (SCALE.md pattern A), the same numbers as one process.
+"""``RayEngine``: measure's one-pass sums as Ray tasks (SCALE.md pattern A) and k-center's greedy over
+shards held by actors (pattern B), the same numbers and picks as one process.
 
 Each task computes :func:`quadiv.measure._vendi.batch_moments` of one batch of rows
 [k * B, (k + 1) * B) with the one-process batch size B, and the driver adds them in k order, so the
@@ -9,6 +10,7 @@ re-run (``max_retries``); a batch's result does not depend on which worker compu
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -17,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from quadiv._deps import require
-from quadiv.errors import UsageError
+from quadiv.errors import RemoteError, UsageError
+from quadiv.geometry import FarthestShard
 from quadiv.measure import _vendi
 
 TASK_RETRIES = 3
@@ -72,6 +75,40 @@ class RayEngine:
         self._last = (A, (G, total, squares))
         return self._last[1]
 
+    def farthest_point_greedy(self, X: Any, weights: np.ndarray, score, budget: int, *,
+                              first: int) -> tuple[np.ndarray, np.ndarray, float, dict]:
+        """k-center's farthest-first traversal with one :class:`~quadiv.geometry.FarthestShard` actor per CPU
+        (SCALE.md pattern B): each step sends the new pick's row to every shard and takes the best of
+        their answers (ties to the lowest index), so the picks, their scores and the covering radius are
+        the one-process ones. Returns (picks, scores, radius, {"engine", "shards"})."""
+        ray = self._connect()
+        A = np.asarray(X)
+        n = len(A)
+        shards = max(1, min(n, int(ray.cluster_resources().get("CPU", 1))))
+        bounds = np.linspace(0, n, shards + 1).astype(np.int64)
+        Shard = ray.remote(num_cpus=1, max_restarts=0)(_OneThreadShard)
+        actors = [Shard.remote(A[lo:hi], np.ascontiguousarray(weights[lo:hi]), score)
+                  for lo, hi in itertools.pairwise(bounds)]
+        picks, scores = np.empty(budget, dtype=np.int64), np.empty(budget)
+        picks[0], scores[0] = first, score(np.full(1, 2.0), weights[first:first + 1])[0]
+        try:
+            for step in range(budget):
+                i = int(picks[step])
+                owner = int(np.searchsorted(bounds, i, side="right")) - 1
+                answers = ray.get([actor.update.remote(A[i], i - int(bounds[k]) if k == owner else None)
+                                   for k, actor in enumerate(actors)])
+                if step + 1 < budget:
+                    best = max(range(shards), key=lambda k: (answers[k][0], -k))
+                    picks[step + 1] = int(bounds[best]) + answers[best][1]
+                    scores[step + 1] = answers[best][0]
+        except ray.exceptions.RayActorError as err:  # a shard's state is lost with its worker: no silent retry
+            raise RemoteError(f"a Ray worker holding a shard of the k-center traversal died ({type(err).__name__}); "
+                              "run the selection again (its picks do not depend on the workers)") from None
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+        return picks, scores, max(answer[2] for answer in answers), {"engine": "ray", "shards": shards}
+
     def _connect(self):
         ray = require("ray", "ray", "the Ray engine")
         if ray.is_initialized():
@@ -94,6 +131,16 @@ def _one_thread_moments(X: np.ndarray, start: int, stop: int) -> tuple:
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _vendi.batch_moments(X, start, stop)
+
+
+class _OneThreadShard(FarthestShard):
+    """A shard whose products use one BLAS thread (it holds one CPU; see :func:`_one_thread_moments`)."""
+
+    def __init__(self, *args):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+        super().__init__(*args)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

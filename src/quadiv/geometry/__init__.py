@@ -9,10 +9,10 @@
 - :func:`farthest_point_greedy`: greedy picks by a score of each item's distance to the picks so far
   (k-center and its weighted variants).
 """
-from quadiv.geometry._farthest import euclidean_to, farthest_point_greedy
+from quadiv.geometry._farthest import FarthestShard, chord_to, euclidean_to, farthest_point_greedy
 from quadiv.geometry._kmeans import kmeans, kmeans_pp
 from quadiv.geometry._knn import knn_graph, top_inner_products
 from quadiv.geometry._unit import has_zero_row, unit_rows
 
-__all__ = ["euclidean_to", "farthest_point_greedy", "has_zero_row", "kmeans", "kmeans_pp", "knn_graph",
+__all__ = ["FarthestShard", "chord_to", "euclidean_to", "farthest_point_greedy", "has_zero_row", "kmeans", "kmeans_pp", "knn_graph",
            "top_inner_products", "unit_rows"]

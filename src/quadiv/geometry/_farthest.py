@@ -40,3 +40,38 @@ def farthest_point_greedy(
         to_i = distance_to(i)
         d = to_i if step == 0 else np.minimum(d, to_i)
     return picks, scores, d
+
+
+def chord_to(X: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """||x_j - x||_2 = sqrt(2 - 2 x_j . x) over unit rows x_j, float64, at most 2 (the sphere's diameter)."""
+    return np.minimum(np.sqrt(np.maximum(2.0 - 2.0 * (X @ x).astype(np.float64), 0.0)), 2.0)
+
+
+class FarthestShard:
+    """Rows [lo, hi) (at least one) of a farthest-first traversal over unit rows: their distances to the picks so far.
+
+    :func:`farthest_point_greedy` with ``distance_to = lambda i: chord_to(X, X[i])`` and
+    ``score = lambda d: score(d, weights)`` takes at each step the argmax over all rows; the argmax over
+    the shards' own ``best`` answers (ties to the lowest index, shards in row order) is the same item,
+    because each row's distance and score are computed by the same elementwise expressions. So a
+    cluster holding one shard per worker makes the one-process picks; only the new pick's row travels.
+    """
+
+    def __init__(self, X: np.ndarray, weights: np.ndarray,
+                 score: Callable[[np.ndarray, np.ndarray], np.ndarray], start: float = 2.0):
+        self.X, self.weights, self.score = X, weights, score
+        self.d = np.full(len(X), float(start))
+        self.taken = np.zeros(len(X), dtype=bool)
+        self._first = True
+
+    def update(self, center: np.ndarray | None, picked: int | None) -> tuple[float, int, float]:
+        """Mark local row ``picked`` taken, add ``center`` to the picks; (best score, its local index, max d)."""
+        if picked is not None:
+            self.taken[picked] = True
+        if center is not None:
+            to_center = chord_to(self.X, center)
+            self.d = to_center if self._first else np.minimum(self.d, to_center)
+            self._first = False
+        s = np.where(self.taken, -np.inf, self.score(self.d, self.weights))
+        i = int(np.argmax(s))
+        return float(s[i]), i, float(self.d.max())

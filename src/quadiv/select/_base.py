@@ -50,6 +50,7 @@ class Selector:
     name: ClassVar[str] = ""
     higher_is_better: ClassVar[bool] = True  # the direction of the objective the selection reports
     data_names: ClassVar[tuple[str, ...]] = ()  # what else select() takes: per-row arrays, a reusable cache
+    engines: ClassVar[frozenset[str]] = frozenset({"local"})  # where it runs (quadiv.engine names)
 
     def select(
         self,
@@ -59,9 +60,18 @@ class Selector:
         tradeoff: float = 0.5,
         groups: np.ndarray | None = None,
         seed: int = 0,
+        *,
+        engine=None,
         **data,
     ) -> Selection:
-        """Choose ``budget`` items of ``X``; ``data`` are the method's own inputs (:attr:`data_names`)."""
+        """Choose ``budget`` items of ``X``; ``data`` are the method's own inputs (:attr:`data_names`).
+
+        ``engine`` (a :mod:`quadiv.engine` engine, default this process) runs the method where it can
+        (:attr:`engines`); the picks are the ones this process makes.
+        """
+        if engine is not None:
+            self.check_engine(engine.name)
+            engine = None if engine.name == "local" else engine
         unknown = sorted(set(data) - set(self.data_names))
         if unknown:
             raise UsageError(f"method '{self.name}' takes no {', '.join(unknown)}; it takes "
@@ -85,9 +95,17 @@ class Selector:
             groups = np.asarray(groups)
             if groups.shape != (n,):
                 raise UsageError(f"groups must have one label per item ({n}), got shape {groups.shape}")
+        if engine is not None:
+            data["engine"] = engine
         result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed), **data)
         result.higher_is_better, result.tradeoff = self.higher_is_better, float(tradeoff)
         return result
+
+    def check_engine(self, name: str) -> None:
+        """A one-line error when this method cannot run on the engine called ``name``."""
+        if name not in self.engines:
+            able = ", ".join(method for method, cls in SELECTORS.items() if name in cls.engines)
+            raise UsageError(f"method '{self.name}' runs on the local engine only; on '{name}' choose one of: {able}")
 
     def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement _select")
@@ -158,14 +176,17 @@ def select(
     tradeoff: float = 0.5,
     groups: np.ndarray | None = None,
     seed: int = 0,
+    engine=None,
     **params,
 ) -> Selection:
     """Choose ``budget`` items of ``X`` with the registered ``method``; see the module docstring.
+
+    ``engine`` runs it elsewhere (``quadiv.engine.get_engine("ray")``) for the methods that can.
 
     ``params`` are the method's parameters, and its data (``difficulty=`` for d3, ...) by name.
     """
     names = SELECTORS.entry(method).data_names
     data = {k: params.pop(k) for k in list(params) if k in names}
-    return get_selector(method, **params).select(X, budget, quality, tradeoff, groups, seed, **data)
+    return get_selector(method, **params).select(X, budget, quality, tradeoff, groups, seed, engine=engine, **data)
 
 

@@ -4,12 +4,13 @@ All take unit rows (zero rows as one shared point, see :func:`quadiv.geometry.un
 """
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.geometry import farthest_point_greedy
+from quadiv.geometry import chord_to, farthest_point_greedy
 from quadiv.select._base import Selection, Selector, register, unit_quality
 
 
@@ -63,20 +64,25 @@ class KCenter(Selector):
     """
 
     name: ClassVar[str] = "k-center"
+    engines: ClassVar[frozenset[str]] = frozenset({"local", "ray"})  # the same picks on either
     higher_is_better: ClassVar[bool] = False  # the objective is a covering radius
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, engine=None) -> Selection:
         n = X.shape[0]
         q = unit_quality(quality, n)
         rng = np.random.default_rng(seed)
         first = int(np.argmax(quality)) if quality is not None else int(rng.integers(n))
-        indices, gains, dist = farthest_point_greedy(
-            lambda j: _chord(X, j), lambda d: (1.0 - tradeoff) * d / 2.0 + tradeoff * q,
-            n, budget, first=first)
-        return Selection(indices=indices, objective=float(dist.max()), method=self.name,
-                         params={"first": first}, gains=gains)
+        score = functools.partial(_kcenter_score, tradeoff)
+        if engine is None:
+            indices, gains, dist = farthest_point_greedy(lambda j: chord_to(X, X[j]), lambda d: score(d, q),
+                                                         n, budget, first=first)
+            return Selection(indices=indices, objective=float(dist.max()), method=self.name,
+                             params={"first": first}, gains=gains)
+        indices, gains, radius, where = engine.farthest_point_greedy(X, q, score, budget, first=first)
+        return Selection(indices=indices, objective=radius, method=self.name, params={"first": first, **where},
+                         gains=gains)
 
 
-def _chord(X: np.ndarray, j: int) -> np.ndarray:
-    """||x_i - x_j||_2 = sqrt(2 - 2 x_i . x_j) for unit rows, float64, at most 2 (the sphere's diameter)."""
-    return np.minimum(np.sqrt(np.maximum(2.0 - 2.0 * (X @ X[j]).astype(np.float64), 0.0)), 2.0)
+def _kcenter_score(tradeoff: float, d: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """(1 - t) d / 2 + t q~: a module function, so that a Ray worker can unpickle it."""
+    return (1.0 - tradeoff) * d / 2.0 + tradeoff * q
