@@ -118,24 +118,27 @@ def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
     assert result == expected  # the killed task re-ran; the sums, added in batch order, are the same
 
 
+@pytest.mark.parametrize("method", ["k-center", "mmr", "dpp"])
 @pytest.mark.parametrize(("with_quality", "tradeoff"), [(False, 0.0), (True, 0.0), (True, 0.4)])
-def test_k_center_on_ray_makes_the_local_picks(engine, with_quality, tradeoff) -> None:
-    """Pattern B: shards in actors, the new pick's row broadcast; picks, gains and radius are the local ones.
+def test_greedy_selections_on_ray_make_the_local_picks(engine, method, with_quality, tradeoff) -> None:
+    """Pattern B: shards in actors, each pick's message broadcast; picks, gains and objective are the local ones.
 
-    The rows are near-duplicates of 50 centres, and quality has many ties, so ties are broken often.
+    The rows are near-duplicates of 50 centres, and quality has many ties, so ties are broken often;
+    120 picks in 24 dimensions run the DPP out of rank, so its quality fallback is exercised too.
     """
     X = clustered(4001, 24, seed=3)
     quality = np.random.default_rng(4).integers(0, 5, len(X)).astype(float) if with_quality else None
-    local = select(X, 120, "k-center", quality=quality, tradeoff=tradeoff, seed=5)
-    on_ray = select(X, 120, "k-center", quality=quality, tradeoff=tradeoff, seed=5, engine=engine)
+    local = select(X, 120, method, quality=quality, tradeoff=tradeoff, seed=5)
+    on_ray = select(X, 120, method, quality=quality, tradeoff=tradeoff, seed=5, engine=engine)
     assert np.array_equal(local.indices, on_ray.indices)
-    assert np.array_equal(local.gains, on_ray.gains) and local.objective == on_ray.objective
+    assert np.array_equal(local.gains, on_ray.gains, equal_nan=True) and local.objective == on_ray.objective
     assert on_ray.params["engine"] == "ray" and on_ray.params["shards"] == 2
+    assert {key: value for key, value in on_ray.params.items() if key not in ("engine", "shards")} == local.params
 
 
 def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
-    with pytest.raises(UsageError, match="local engine only.*k-center"):
-        select(clustered(50, 8), 5, "mmr", engine=engine)
+    with pytest.raises(UsageError, match="local engine only.*dpp, k-center, mmr"):
+        select(clustered(50, 8), 5, "prismatic", engine=engine)
 
 
 def test_the_cli_selects_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> None:
@@ -156,7 +159,7 @@ def test_the_cli_selects_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> 
         chosen.append(out.read_text())
     assert chosen[0] == chosen[1]
     monkeypatch.setattr(sys, "argv", ["quadiv", "select", str(pool), "--embeddings", str(tmp_path / "X.npy"),
-                                      "--method", "dpp", "-n", "4", "-o", str(tmp_path / "no.jsonl"), "--engine", "ray"])
+                                      "--method", "prismatic", "-n", "4", "-o", str(tmp_path / "no.jsonl"), "--engine", "ray"])
     with pytest.raises(SystemExit) as done:
         cli.main()
     err = capsys.readouterr().err

@@ -3,7 +3,9 @@
 - :class:`LocalEngine` (the default): this process, today's code paths.
 - :class:`RayEngine` (``pip install 'quadiv[ray]'``): the one-pass sums of ``measure`` (pattern A of
   SCALE.md: per-batch d x d Grams, column sums, sums of squares) as Ray tasks, added on the driver in
-  batch order, so the Vendi of every order, qVendi and mean pairwise distance equal the local ones.
+  batch order, so the Vendi of every order, qVendi and mean pairwise distance equal the local ones;
+  and the greedy selections k-center, MMR and DPP over row shards held by actors (pattern B), which make
+  the local picks.
 
 ``get_engine("ray", address=...)`` picks one by name; ``QUADIV_ENGINE`` sets the default name.
 The steps themselves (``measure``, ``select``, ...) never import Ray: engines run their batch functions.

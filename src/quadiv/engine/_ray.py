@@ -1,5 +1,5 @@
-"""``RayEngine``: measure's one-pass sums as Ray tasks (SCALE.md pattern A) and k-center's greedy over
-shards held by actors (pattern B), the same numbers and picks as one process.
+"""``RayEngine``: measure's one-pass sums as Ray tasks (SCALE.md pattern A) and the greedy selections
+(k-center, MMR, DPP) over shards held by actors (pattern B), the same numbers and picks as one process.
 
 Each task computes :func:`quadiv.measure._vendi.batch_moments` of one batch of rows
 [k * B, (k + 1) * B) with the one-process batch size B, and the driver adds them in k order, so the
@@ -10,17 +10,18 @@ re-run (``max_retries``); a batch's result does not depend on which worker compu
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
 import socket
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from quadiv._deps import require
 from quadiv.errors import RemoteError, UsageError
-from quadiv.geometry import FarthestShard
 from quadiv.measure import _vendi
 
 TASK_RETRIES = 3
@@ -75,39 +76,35 @@ class RayEngine:
         self._last = (A, (G, total, squares))
         return self._last[1]
 
-    def farthest_point_greedy(self, X: Any, weights: np.ndarray, score, budget: int, *,
-                              first: int) -> tuple[np.ndarray, np.ndarray, float, dict]:
-        """k-center's farthest-first traversal with one :class:`~quadiv.geometry.FarthestShard` actor per CPU
-        (SCALE.md pattern B): each step sends the new pick's row to every shard and takes the best of
-        their answers (ties to the lowest index), so the picks, their scores and the covering radius are
-        the one-process ones. Returns (picks, scores, radius, {"engine", "shards"})."""
+    @contextlib.contextmanager
+    def shards(self, X: Any, columns: Sequence[np.ndarray], factory: Callable) -> Iterator[Callable]:
+        """One shard of rows per CPU, each ``factory(X_part, *columns_part)`` held by an actor, for
+        :func:`quadiv.select._shards.sharded_greedy` (SCALE.md pattern B): each step sends the message to
+        every shard, and the pick's local index to its owner; answers come back with global indices.
+        A shard's state is lost with its worker, so a dead actor is a one-line error, not a retry."""
         ray = self._connect()
         A = np.asarray(X)
-        n = len(A)
-        shards = max(1, min(n, int(ray.cluster_resources().get("CPU", 1))))
-        bounds = np.linspace(0, n, shards + 1).astype(np.int64)
+        shards = max(1, min(len(A), int(ray.cluster_resources().get("CPU", 1))))
+        bounds = np.linspace(0, len(A), shards + 1).astype(np.int64)
         Shard = ray.remote(num_cpus=1, max_restarts=0)(_OneThreadShard)
-        actors = [Shard.remote(A[lo:hi], np.ascontiguousarray(weights[lo:hi]), score)
+        actors = [Shard.remote(factory, A[lo:hi], *(np.ascontiguousarray(c[lo:hi]) for c in columns))
                   for lo, hi in itertools.pairwise(bounds)]
-        picks, scores = np.empty(budget, dtype=np.int64), np.empty(budget)
-        picks[0], scores[0] = first, score(np.full(1, 2.0), weights[first:first + 1])[0]
+
+        def broadcast(message: Any, picked: int | None) -> list[tuple[float, int, float]]:
+            owner = -1 if picked is None else int(np.searchsorted(bounds, picked, side="right")) - 1
+            note = ray.put(message)
+            answers = ray.get([actor.update.remote(note, picked - int(bounds[k]) if k == owner else None)
+                               for k, actor in enumerate(actors)])
+            return [(score, int(bounds[k]) + i, extra) for k, (score, i, extra) in enumerate(answers)]
+
         try:
-            for step in range(budget):
-                i = int(picks[step])
-                owner = int(np.searchsorted(bounds, i, side="right")) - 1
-                answers = ray.get([actor.update.remote(A[i], i - int(bounds[k]) if k == owner else None)
-                                   for k, actor in enumerate(actors)])
-                if step + 1 < budget:
-                    best = max(range(shards), key=lambda k: (answers[k][0], -k))
-                    picks[step + 1] = int(bounds[best]) + answers[best][1]
-                    scores[step + 1] = answers[best][0]
-        except ray.exceptions.RayActorError as err:  # a shard's state is lost with its worker: no silent retry
-            raise RemoteError(f"a Ray worker holding a shard of the k-center traversal died ({type(err).__name__}); "
+            yield broadcast
+        except ray.exceptions.RayActorError as err:
+            raise RemoteError(f"a Ray worker holding a shard of the greedy selection died ({type(err).__name__}); "
                               "run the selection again (its picks do not depend on the workers)") from None
         finally:
             for actor in actors:
                 ray.kill(actor)
-        return picks, scores, max(answer[2] for answer in answers), {"engine": "ray", "shards": shards}
 
     def _connect(self):
         ray = require("ray", "ray", "the Ray engine")
@@ -133,14 +130,18 @@ def _one_thread_moments(X: np.ndarray, start: int, stop: int) -> tuple:
         return _vendi.batch_moments(X, start, stop)
 
 
-class _OneThreadShard(FarthestShard):
-    """A shard whose products use one BLAS thread (it holds one CPU; see :func:`_one_thread_moments`)."""
+class _OneThreadShard:
+    """A shard built by ``factory`` whose products use one BLAS thread (it holds one CPU; see
+    :func:`_one_thread_moments`)."""
 
-    def __init__(self, *args):
+    def __init__(self, factory: Callable, *args):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=1, user_api="blas")
-        super().__init__(*args)
+        self.shard = factory(*args)
+
+    def update(self, message: Any, picked: int | None) -> tuple[float, int, float]:
+        return self.shard.update(message, picked)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

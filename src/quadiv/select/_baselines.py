@@ -10,8 +10,9 @@ from typing import ClassVar
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.geometry import chord_to, farthest_point_greedy
+from quadiv.geometry import FarthestShard
 from quadiv.select._base import Selection, Selector, register, unit_quality
+from quadiv.select._shards import open_shards, sharded_greedy
 
 
 @register
@@ -73,14 +74,12 @@ class KCenter(Selector):
         rng = np.random.default_rng(seed)
         first = int(np.argmax(quality)) if quality is not None else int(rng.integers(n))
         score = functools.partial(_kcenter_score, tradeoff)
-        if engine is None:
-            indices, gains, dist = farthest_point_greedy(lambda j: chord_to(X, X[j]), lambda d: score(d, q),
-                                                         n, budget, first=first)
-            return Selection(indices=indices, objective=float(dist.max()), method=self.name,
-                             params={"first": first}, gains=gains)
-        indices, gains, radius, where = engine.farthest_point_greedy(X, q, score, budget, first=first)
-        return Selection(indices=indices, objective=radius, method=self.name, params={"first": first, **where},
-                         gains=gains)
+        with open_shards(engine, X, [q], functools.partial(FarthestShard, score=score)) as shards:
+            first_score = score(np.full(1, 2.0), q[first:first + 1])[0]  # every distance starts at 2
+            indices, gains, answers = sharded_greedy(shards, X.__getitem__, budget, first=(first, first_score))
+        where = {"engine": engine.name, "shards": len(answers)} if engine else {}
+        return Selection(indices=indices, objective=max(answer[2] for answer in answers), method=self.name,
+                         params={"first": first, **where}, gains=gains)
 
 
 def _kcenter_score(tradeoff: float, d: np.ndarray, q: np.ndarray) -> np.ndarray:

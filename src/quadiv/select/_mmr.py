@@ -1,10 +1,13 @@
 """Maximal Marginal Relevance selection (Carbonell & Goldstein 1998)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from quadiv.select._base import Selection, Selector, register, unit_quality
 from quadiv.select._dpp import as_float
+from quadiv.select._shards import open_shards, sharded_greedy
 
 
 @register
@@ -25,25 +28,38 @@ class MMRSelector(Selector):
     """
 
     name = "mmr"
+    engines = frozenset({"local", "ray"})  # the same picks on either
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, engine=None) -> Selection:
         X = as_float(X)
         rel = unit_quality(quality, X.shape[0])
-        j = int(np.argmax(rel))
-        picks, gains = [j], [tradeoff * rel[j]]
-        max_sim = np.full(X.shape[0], -np.inf)
-        while len(picks) < budget:
-            np.maximum(max_sim, X @ X[j], out=max_sim)
-            score = tradeoff * rel - (1.0 - tradeoff) * max_sim
-            score[picks] = -np.inf
-            j = int(np.argmax(score))
-            picks.append(j)
-            gains.append(score[j])
-        gains = np.asarray(gains, dtype=np.float64)
+        first = int(np.argmax(rel))
+        with open_shards(engine, X, [rel], functools.partial(MMRShard, tradeoff=tradeoff)) as shards:
+            picks, gains, answers = sharded_greedy(shards, X.__getitem__, budget, first=(first, tradeoff * rel[first]))
+        where = {"engine": engine.name, "shards": len(answers)} if engine else {}
         return Selection(
-            indices=np.asarray(picks, dtype=np.int64),
+            indices=picks,
             objective=float(gains.sum()),
             method=self.name,
-            params={"similarity": "cosine (dot product of rows)"},
+            params={"similarity": "cosine (dot product of rows)", **where},
             gains=gains,
         )
+
+
+class MMRShard:
+    """Rows of an MMR selection (see :mod:`quadiv.select._shards`): each row's max similarity to the picks."""
+
+    def __init__(self, X: np.ndarray, rel: np.ndarray, tradeoff: float):
+        self.X, self.rel, self.tradeoff = X, rel, tradeoff
+        self.max_sim = np.full(len(X), -np.inf)
+        self.taken = np.zeros(len(X), dtype=bool)
+
+    def update(self, row: np.ndarray, picked: int | None) -> tuple[float, int, float]:
+        """Take local row ``picked``, fold the picked ``row`` into max_sim; (best MMR score, its index, 0)."""
+        if picked is not None:
+            self.taken[picked] = True
+        np.maximum(self.max_sim, self.X @ row, out=self.max_sim)
+        score = self.tradeoff * self.rel - (1.0 - self.tradeoff) * self.max_sim
+        score[self.taken] = -np.inf
+        i = int(np.argmax(score))
+        return float(score[i]), i, 0.0
