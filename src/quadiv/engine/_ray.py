@@ -76,35 +76,54 @@ class RayEngine:
         self._last = (A, (G, total, squares))
         return self._last[1]
 
-    @contextlib.contextmanager
-    def shards(self, X: Any, columns: Sequence[np.ndarray], factory: Callable) -> Iterator[Callable]:
-        """One shard of rows per CPU, each ``factory(X_part, *columns_part)`` held by an actor, for
-        :func:`quadiv.select._shards.sharded_greedy` (SCALE.md pattern B): each step sends the message to
-        every shard, and the pick's local index to its owner; answers come back with global indices.
-        A shard's state is lost with its worker, so a dead actor is a one-line error, not a retry."""
-        ray = self._connect()
-        A = np.asarray(X)
-        shards = max(1, min(len(A), int(ray.cluster_resources().get("CPU", 1))))
-        bounds = np.linspace(0, len(A), shards + 1).astype(np.int64)
-        Shard = ray.remote(num_cpus=1, max_restarts=0)(_OneThreadShard)
-        actors = [Shard.remote(factory, A[lo:hi], *(np.ascontiguousarray(c[lo:hi]) for c in columns))
-                  for lo, hi in itertools.pairwise(bounds)]
+    def parallelism(self) -> int:
+        """The cluster's CPUs: how many shards or partitions run at once."""
+        return max(1, int(self._connect().cluster_resources().get("CPU", 1)))
 
-        def broadcast(message: Any, picked: int | None) -> list[tuple[float, int, float]]:
-            owner = -1 if picked is None else int(np.searchsorted(bounds, picked, side="right")) - 1
-            note = ray.put(message)
-            answers = ray.get([actor.update.remote(note, picked - int(bounds[k]) if k == owner else None)
-                               for k, actor in enumerate(actors)])
-            return [(score, int(bounds[k]) + i, extra) for k, (score, i, extra) in enumerate(answers)]
+    @contextlib.contextmanager
+    def actors(self, factory: Callable, arguments: Sequence[tuple]) -> Iterator[Callable]:
+        """One actor per tuple of ``arguments``, holding ``factory(*args)``; yields ``call(method, args_list)``,
+        which runs ``method`` on every actor with its own args at once and returns the answers in order.
+
+        Each actor holds its share of the CPUs (fractional when there are more actors than CPUs, so all
+        of them start). An actor's state is lost with its worker, so a dead actor is a one-line error,
+        not a silent retry; the actors are killed on the way out."""
+        ray = self._connect()
+        share = min(1.0, self.parallelism() / max(1, len(arguments)))
+        Actor = ray.remote(num_cpus=share, max_restarts=0)(_OneThreadActor)
+        actors = [Actor.remote(factory, *args) for args in arguments]
+
+        def call(method: str, args_list: Sequence[tuple]) -> list:
+            return ray.get([actor.call.remote(method, *args) for actor, args in zip(actors, args_list, strict=True)])
 
         try:
-            yield broadcast
+            yield call
         except ray.exceptions.RayActorError as err:
-            raise RemoteError(f"a Ray worker holding a shard of the greedy selection died ({type(err).__name__}); "
+            raise RemoteError(f"a Ray worker holding part of the selection died ({type(err).__name__}); "
                               "run the selection again (its picks do not depend on the workers)") from None
         finally:
             for actor in actors:
                 ray.kill(actor)
+
+    @contextlib.contextmanager
+    def shards(self, X: Any, columns: Sequence[np.ndarray], factory: Callable) -> Iterator[Callable]:
+        """One shard of rows per CPU, each ``factory(X_part, *columns_part)`` in an actor, for
+        :func:`quadiv.select._shards.sharded_greedy` (SCALE.md pattern B): each step sends the message to
+        every shard, and the pick's local index to its owner; answers come back with global indices."""
+        ray = self._connect()
+        A = np.asarray(X)
+        bounds = np.linspace(0, len(A), min(len(A), self.parallelism()) + 1).astype(np.int64)
+        parts = [(A[lo:hi], *(np.ascontiguousarray(c[lo:hi]) for c in columns)) for lo, hi in itertools.pairwise(bounds)]
+        with self.actors(factory, parts) as call:
+
+            def broadcast(message: Any, picked: int | None) -> list[tuple[float, int, float]]:
+                owner = -1 if picked is None else int(np.searchsorted(bounds, picked, side="right")) - 1
+                note = ray.put(message)
+                answers = call("update", [(note, picked - int(bounds[k]) if k == owner else None)
+                                          for k in range(len(parts))])
+                return [(score, int(bounds[k]) + i, extra) for k, (score, i, extra) in enumerate(answers)]
+
+            yield broadcast
 
     def _connect(self):
         ray = require("ray", "ray", "the Ray engine")
@@ -130,18 +149,18 @@ def _one_thread_moments(X: np.ndarray, start: int, stop: int) -> tuple:
         return _vendi.batch_moments(X, start, stop)
 
 
-class _OneThreadShard:
-    """A shard built by ``factory`` whose products use one BLAS thread (it holds one CPU; see
+class _OneThreadActor:
+    """An object built by ``factory`` whose products use one BLAS thread (it holds at most one CPU; see
     :func:`_one_thread_moments`)."""
 
     def __init__(self, factory: Callable, *args):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=1, user_api="blas")
-        self.shard = factory(*args)
+        self.held = factory(*args)
 
-    def update(self, message: Any, picked: int | None) -> tuple[float, int, float]:
-        return self.shard.update(message, picked)
+    def call(self, method: str, *args) -> Any:
+        return getattr(self.held, method)(*args)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

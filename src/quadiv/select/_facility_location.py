@@ -299,30 +299,54 @@ def _sparse_greedy(
     ``w``: item weights (None: all 1), applied as weighted similarities w_i s(i, j); the coverage
     returned is w_i c_i.
     """
-    n = nbr.shape[0]
-    w_cov, w_q = (1.0 - t) / _total_weight(w, n), t / budget
-    row_j, row_s = _graph_rows(nbr, sim)
-    if w is not None:
-        row_s *= w.astype(np.float32)[:, None]
-    col_ptr, col_i, col_s = _graph_columns(row_j, row_s)
-    cover = np.zeros(n, dtype=np.float64)
-    gain = w_cov * np.bincount(row_j.ravel(), weights=row_s.ravel(), minlength=n) + w_q * q
-    picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
-    for step in range(budget):
-        best = int(np.argmax(gain))
-        picks[step], gains[step] = best, gain[best]
-        gain[best] = -np.inf
-        i, s = col_i[col_ptr[best]:col_ptr[best + 1]], col_s[col_ptr[best]:col_ptr[best + 1]]
-        raised = s > cover[i]
-        i, new = i[raised], s[raised]
-        if i.size == 0:
-            continue
-        old = cover[i]
-        rs = row_s[i]
-        drop = np.maximum(rs - old[:, None], 0.0) - np.maximum(rs - new[:, None], 0.0)
-        np.subtract.at(gain, row_j[i].ravel(), w_cov * drop.ravel())
-        cover[i] = new
-    return picks, gains, cover
+    greedy = SparseGreedy(nbr, sim, q, (1.0 - t) / _total_weight(w, nbr.shape[0]), t / budget, w)
+    picks, gains = greedy.take(budget)
+    return picks, gains, greedy.cover
+
+
+class SparseGreedy:
+    """Greedy on the kNN-graph objective, resumable: :meth:`take` makes the next picks.
+
+    gain(j) = w_cov * sum_{i covered by j} max(0, w_i s(i, j) - c_i) + w_q * q_j with c_i = w_i times
+    i's best similarity to the picks; after a pick, only the gains of the candidates that can cover an
+    item whose c_i rose change. ``w_cov`` = (1 - t) / W and ``w_q`` = t / k carry the normalisers, which
+    a partition of a larger pool takes from the whole pool.
+    """
+
+    def __init__(self, nbr: np.ndarray, sim: np.ndarray, q: np.ndarray, w_cov: float, w_q: float,
+                 w: np.ndarray | None = None):
+        n = nbr.shape[0]
+        self.w_cov = w_cov
+        self.row_j, self.row_s = _graph_rows(nbr, sim)
+        if w is not None:
+            self.row_s *= w.astype(np.float32)[:, None]
+        self.col_ptr, self.col_i, self.col_s = _graph_columns(self.row_j, self.row_s)
+        self.cover = np.zeros(n, dtype=np.float64)
+        self.gain = w_cov * np.bincount(self.row_j.ravel(), weights=self.row_s.ravel(), minlength=n) + w_q * q
+        self.left = n
+
+    def take(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next min(count, items left) picks and their marginal gains (non-increasing: f is submodular)."""
+        count = min(int(count), self.left)
+        picks, gains = np.empty(count, dtype=np.int64), np.empty(count)
+        gain, cover = self.gain, self.cover
+        for step in range(count):
+            best = int(np.argmax(gain))
+            picks[step], gains[step] = best, gain[best]
+            gain[best] = -np.inf
+            lo, hi = self.col_ptr[best], self.col_ptr[best + 1]
+            i, s = self.col_i[lo:hi], self.col_s[lo:hi]
+            raised = s > cover[i]
+            i, new = i[raised], s[raised]
+            if i.size == 0:
+                continue
+            old = cover[i]
+            rs = self.row_s[i]
+            drop = np.maximum(rs - old[:, None], 0.0) - np.maximum(rs - new[:, None], 0.0)
+            np.subtract.at(gain, self.row_j[i].ravel(), self.w_cov * drop.ravel())
+            cover[i] = new
+        self.left -= count
+        return picks, gains
 
 
 def _graph_rows(nbr: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ answer, ties to the lowest global index, which is the one-process argmax because
 computed by the same elementwise expression wherever its shard lives. Only the message travels per step.
 
 :func:`local_shards` runs one shard here; ``quadiv.engine.RayEngine.shards`` holds one per worker.
+:func:`local_actors` and ``RayEngine.actors`` hold the partitions of pattern C the same way.
 """
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def local_shards(X: np.ndarray, columns: Sequence[np.ndarray], factory: Callable
     """The whole of X as one shard in this process."""
     shard = factory(X, *columns)
     yield lambda message, picked: [shard.update(message, picked)]
+
+
+@contextlib.contextmanager
+def local_actors(factory: Callable, arguments: Sequence[tuple]) -> Iterator[Callable]:
+    """``factory(*args)`` for each tuple of ``arguments``, here; yields ``call(method, args_list)`` as
+    ``quadiv.engine.RayEngine.actors`` does (the same answers, one after another)."""
+    held = [factory(*args) for args in arguments]
+    yield lambda method, args_list: [getattr(h, method)(*args) for h, args in zip(held, args_list, strict=True)]
 
 
 def open_shards(engine: Any, X: np.ndarray, columns: Sequence[np.ndarray], factory: Callable):
