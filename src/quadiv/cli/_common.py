@@ -42,7 +42,8 @@ QUALITY_PARAM = typer.Option([], "--quality-param", metavar="N=V",
 QUALITY_MISSING = typer.Option(
     "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
 ENGINE = typer.Option(None, "--engine", help="Where the work runs: local (default) or ray (pip install 'quadiv[ray]'; "
-                      "the same answers: measure's Vendi and pairwise sums, select's k-center). Default: $QUADIV_ENGINE.")
+                      "the same answers: measure's Vendi and pairwise sums; select's k-center, mmr, dpp). "
+                      "Default: $QUADIV_ENGINE.")
 ADDRESS = typer.Option(None, "--address", help="A running Ray cluster (host:port) for --engine ray; "
                        "default: a local one started for the run.")
 REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")

@@ -7,12 +7,12 @@
   :func:`top_inner_products`: the top-k inner products of query rows among base rows.
 - :func:`kmeans`: seeded faiss k-means from :func:`kmeans_pp` (k-means++) seeds.
 - :func:`farthest_point_greedy`: greedy picks by a score of each item's distance to the picks so far
-  (k-center and its weighted variants).
+  (k-center and its weighted variants); :class:`FarthestShard`: the same traversal's state over a shard of rows.
 """
-from quadiv.geometry._farthest import FarthestShard, chord_to, euclidean_to, farthest_point_greedy
+from quadiv.geometry._farthest import FarthestShard, euclidean_to, farthest_point_greedy
 from quadiv.geometry._kmeans import kmeans, kmeans_pp
 from quadiv.geometry._knn import knn_graph, top_inner_products
 from quadiv.geometry._unit import has_zero_row, unit_rows
 
-__all__ = ["FarthestShard", "chord_to", "euclidean_to", "farthest_point_greedy", "has_zero_row", "kmeans", "kmeans_pp", "knn_graph",
-           "top_inner_products", "unit_rows"]
+__all__ = ["FarthestShard", "euclidean_to", "farthest_point_greedy", "has_zero_row", "kmeans", "kmeans_pp",
+           "knn_graph", "top_inner_products", "unit_rows"]
