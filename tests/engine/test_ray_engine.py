@@ -136,8 +136,25 @@ def test_greedy_selections_on_ray_make_the_local_picks(engine, method, with_qual
     assert {key: value for key, value in on_ray.params.items() if key not in ("engine", "shards")} == local.params
 
 
+@pytest.mark.parametrize(("partition", "merge"), [("kmeans", "gains"), ("kmeans", "greedi"), ("random", "greedi")])
+def test_facility_location_on_ray_is_the_local_partitioned_run(engine, partition, merge) -> None:
+    """Pattern C: each part in an actor; the picks, gains, objective and records are those of the same
+    partitions run in this process, and the Ray engine partitions by k-means unless told otherwise."""
+    X = clustered(6000, 16, seed=7)
+    quality = np.random.default_rng(8).random(len(X))
+    params = {"partition": partition, "partitions": 3, "merge": merge, "check_rows": 2000}
+    local = select(X, 80, "facility-location", quality=quality, tradeoff=0.3, seed=2, **params)
+    on_ray = select(X, 80, "facility-location", quality=quality, tradeoff=0.3, seed=2, engine=engine, **params)
+    assert np.array_equal(local.indices, on_ray.indices)
+    assert np.array_equal(local.gains, on_ray.gains, equal_nan=True) and local.objective == on_ray.objective
+    assert on_ray.params.pop("engine") == "ray" and on_ray.params == local.params
+    default = select(X, 80, "facility-location", quality=quality, tradeoff=0.3, seed=2, engine=engine)
+    assert (default.params["partition"], default.params["partitions"], default.params["merge"]) == ("kmeans", 2, "gains")
+    assert default.params["sample_check"]["ratio"] > 0.95
+
+
 def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
-    with pytest.raises(UsageError, match="local engine only.*dpp, k-center, mmr"):
+    with pytest.raises(UsageError, match="local engine only.*dpp, facility-location, k-center, mmr"):
         select(clustered(50, 8), 5, "prismatic", engine=engine)
 
 

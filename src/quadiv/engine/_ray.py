@@ -82,8 +82,9 @@ class RayEngine:
 
     @contextlib.contextmanager
     def actors(self, factory: Callable, arguments: Sequence[tuple]) -> Iterator[Callable]:
-        """One actor per tuple of ``arguments``, holding ``factory(*args)``; yields ``call(method, args_list)``,
-        which runs ``method`` on every actor with its own args at once and returns the answers in order.
+        """One actor per tuple of ``arguments``, holding ``factory(*args)``; yields
+        ``call(method, args_list, which=None)``, which runs ``method`` on every actor (or the actors
+        numbered in ``which``) with its own args at once and returns the answers in order.
 
         Each actor holds its share of the CPUs (fractional when there are more actors than CPUs, so all
         of them start). An actor's state is lost with its worker, so a dead actor is a one-line error,
@@ -93,8 +94,9 @@ class RayEngine:
         Actor = ray.remote(num_cpus=share, max_restarts=0)(_OneThreadActor)
         actors = [Actor.remote(factory, *args) for args in arguments]
 
-        def call(method: str, args_list: Sequence[tuple]) -> list:
-            return ray.get([actor.call.remote(method, *args) for actor, args in zip(actors, args_list, strict=True)])
+        def call(method: str, args_list: Sequence[tuple], which: Sequence[int] | None = None) -> list:
+            chosen = actors if which is None else [actors[k] for k in which]
+            return ray.get([actor.call.remote(method, *args) for actor, args in zip(chosen, args_list, strict=True)])
 
         try:
             yield call

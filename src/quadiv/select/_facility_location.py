@@ -82,7 +82,14 @@ class FacilityLocation(Selector):
 
     ``mode``: "dense" (exact greedy), "sparse" (greedy on a kNN graph) or "auto" (dense for
     n <= 8192). ``n_neighbors``, ``knn`` ("auto", "exact", "ivf") and ``n_probe`` set the
-    sparse graph; ``seed`` only reaches the IVF k-means. ``weighting``: "inverse-density" (default;
+    sparse graph; ``seed`` reaches the IVF k-means and the partition. ``partition``: "none" (one
+    graph over the pool), "kmeans" or "random" (sparse greedy per part with the pool's normalisers,
+    then a merge: see :mod:`quadiv.select._fl_partitions`; the Ray engine's default is "kmeans", one
+    part per worker and per 1M rows unless ``partitions`` is given); ``merge``: "gains" (exact merge
+    of the parts' gains; k-means parts), "greedi" (GreeDi's second round on a sample of
+    ``ground_rows`` items) or "auto" (gains for k-means, greedi for random parts); ``check_rows``:
+    size of the sample on which a partitioned run also reports its objective against one machine's
+    greedy (0: no check). ``weighting``: "inverse-density" (default;
     w_i = 1 / rho_i over the ``n_density`` nearest other items; in sparse mode at most the
     n_neighbors - 1 of the graph) or "uniform" (apricot's objective). ``select(..., cache=)``: a dict
     the caller keeps for one embedding matrix, in which the n x n similarities (dense) or the kNN graph
@@ -92,21 +99,42 @@ class FacilityLocation(Selector):
 
     name: ClassVar[str] = "facility-location"
     data_names = ("cache",)  # a dict reused across calls on one X, given to select()
+    engines = frozenset({"local", "ray"})  # on Ray: over partitions (pattern C)
 
     def __init__(self, mode: str = "auto", n_neighbors: int = 32, knn: str = "auto", n_probe: int = 2,
-                 weighting: str = "inverse-density", n_density: int = 10):
+                 weighting: str = "inverse-density", n_density: int = 10, partition: str = "none",
+                 partitions: int = 0, merge: str = "auto", ground_rows: int = 20_000, check_rows: int = 20_000):
+        from quadiv.select._fl_partitions import MERGES, PARTITIONS
+
         if mode not in ("auto", "dense", "sparse"):
             raise UsageError(f"facility-location mode must be 'auto', 'dense' or 'sparse', got '{mode}'")
         _check_weighting(weighting, n_density)
+        if partition not in PARTITIONS:
+            raise UsageError(f"facility-location partition must be one of {', '.join(PARTITIONS)}, got '{partition}'")
+        if merge not in MERGES:
+            raise UsageError(f"facility-location merge must be one of {', '.join(MERGES)}, got '{merge}'")
+        if partition == "random" and merge == "gains":
+            raise UsageError("merge 'gains' needs parts that keep neighbours together: use partition 'kmeans', "
+                             "or merge 'greedi' with random parts")
+        for label, value, least in (("partitions", partitions, 0), ("ground_rows", ground_rows, 1),
+                                    ("check_rows", check_rows, 0)):
+            if int(value) != value or value < least:
+                raise UsageError(f"{label} must be a whole number >= {least}, got {value}")
         self.mode, self.n_neighbors, self.knn, self.n_probe = mode, n_neighbors, knn, n_probe
         self.weighting, self.n_density = weighting, int(n_density)
+        self.partition, self.partitions, self.merge = partition, int(partitions), merge
+        self.ground_rows, self.check_rows = int(ground_rows), int(check_rows)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed, cache: dict | None = None) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, cache: dict | None = None,
+                engine=None) -> Selection:
         X = unit_rows(X)  # float32 for faiss
         n = X.shape[0]
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         weighted = self.weighting == "inverse-density"
+        partition = "kmeans" if engine is not None and self.partition == "none" else self.partition
+        if partition != "none":
+            return self._partitioned(X, budget, q, tradeoff, seed, engine, partition)
         if dense:
             w = _cached(cache, X, ("density", self.n_density),
                              lambda: _density_weights(X, self.n_density)) if weighted else None
@@ -128,6 +156,24 @@ class FacilityLocation(Selector):
         coverage = float(cover.sum(dtype=np.float64)) / _total_weight(w, n)
         objective = (1.0 - tradeoff) * coverage + tradeoff * float(q[indices].mean())
         return Selection(indices=indices, objective=objective, method=self.name, params=params, gains=gains)
+
+    def _partitioned(self, X, budget, q, tradeoff, seed, engine, partition) -> Selection:
+        """Sparse greedy per part and a merge (pattern C), here or on ``engine``."""
+        from quadiv.select._fl_partitions import partitioned_facility_location  # it builds on this module
+
+        weighted = self.weighting == "inverse-density"
+        picks, gains, objective, params = partitioned_facility_location(
+            X, budget, q, tradeoff, seed, engine=engine, partition=partition, partitions=self.partitions,
+            merge=self.merge, graph={"n_neighbors": self.n_neighbors, "knn": self.knn, "n_probe": self.n_probe},
+            n_density=self.n_density if weighted else None, ground_rows=self.ground_rows,
+            check_rows=self.check_rows)
+        params = {"mode": "sparse", "n_neighbors": self.n_neighbors, "knn": self.knn, "n_probe": self.n_probe,
+                  **params, "tradeoff": tradeoff, "weighting": self.weighting}
+        if weighted:
+            params["n_density"] = self.n_density
+        if engine is not None:
+            params["engine"] = engine.name
+        return Selection(indices=picks, objective=objective, method=self.name, params=params, gains=gains)
 
 
 
@@ -206,19 +252,20 @@ def _total_weight(w: np.ndarray | None, n: int) -> float:
 
 def _dense_greedy(
     X: np.ndarray, budget: int, q: np.ndarray, t: float, sim_rows: Callable | None = None,
-    w: np.ndarray | None = None,
+    w: np.ndarray | None = None, ground: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact lazy greedy (Minoux 1978) with blocked gain evaluation; returns (picks, gains, coverage).
 
-    ``w``: item weights (None: all 1); the coverage returned is w_i c_i. ``sim_rows``:
+    The candidates are the rows of X; the items they cover are the rows of ``ground`` (default X) with
+    weights ``w`` (None: all 1); the coverage returned is w_i c_i. ``sim_rows``:
     :func:`_similarity_rows` of X and w, when the caller already has it.
     """
-    n = X.shape[0]
-    w_cov, w_q = (1.0 - t) / _total_weight(w, n), t / budget
-    bound = w_cov * _first_coverage_gains(X, w) + w_q * q  # exact at step 0
-    sim_rows = _similarity_rows(X, w) if sim_rows is None else sim_rows
-    fresh = np.zeros(n, dtype=np.int64)  # step at which bound[j] was last made exact
-    cover = np.zeros(n, dtype=np.float32)
+    ground = X if ground is None else ground
+    w_cov, w_q = (1.0 - t) / _total_weight(w, ground.shape[0]), t / budget
+    bound = w_cov * _first_coverage_gains(X, w, ground) + w_q * q  # exact at step 0
+    sim_rows = _similarity_rows(X, w, ground) if sim_rows is None else sim_rows
+    fresh = np.zeros(X.shape[0], dtype=np.int64)  # step at which bound[j] was last made exact
+    cover = np.zeros(ground.shape[0], dtype=np.float32)
     picks, gains = np.empty(budget, dtype=np.int64), np.empty(budget)
     for step in range(budget):
         while True:
@@ -251,10 +298,12 @@ def _candidates(bound: np.ndarray, exact: np.ndarray, best: int) -> np.ndarray:
     return np.union1d(top[np.isfinite(stale[top])], [best])
 
 
-def _first_coverage_gains(X: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """sum_i w_i (x_i . x_j)^2 for every j, as x_j^T (X^T W X) x_j: O(n d^2) instead of O(n^2 d)."""
-    Xt = X.T.astype(np.float64)
-    moment = (Xt if w is None else Xt * w) @ X
+def _first_coverage_gains(X: np.ndarray, w: np.ndarray | None = None, ground: np.ndarray | None = None) -> np.ndarray:
+    """sum_i w_i (g_i . x_j)^2 over the rows g_i of ``ground`` (default X) for every row x_j of X, as
+    x_j^T (G^T W G) x_j: O(n d^2) instead of O(n^2 d)."""
+    ground = X if ground is None else ground
+    Gt = ground.T.astype(np.float64)
+    moment = (Gt if w is None else Gt * w) @ ground
     out = np.empty(X.shape[0])
     for lo in range(0, X.shape[0], _ROW_BLOCK):
         rows = X[lo:lo + _ROW_BLOCK].astype(np.float64)
@@ -262,22 +311,24 @@ def _first_coverage_gains(X: np.ndarray, w: np.ndarray | None = None) -> np.ndar
     return out
 
 
-def _similarity_rows(X: np.ndarray, w: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A function giving rows w_i s(j, i) = w_i (x_j . x_i)^2 (w = 1 when None) as a fresh float32 array.
+def _similarity_rows(X: np.ndarray, w: np.ndarray | None = None,
+                     ground: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving rows w_i s(j, i) = w_i (x_j . g_i)^2 over the rows g_i of ``ground`` (default X;
+    w = 1 when None) as a fresh float32 array.
 
-    The n x n matrix is computed once when it takes at most 256 MB, else rows are recomputed on demand.
+    The matrix is computed once when it takes at most 256 MB, else rows are recomputed on demand.
     """
-    n = X.shape[0]
+    ground = X if ground is None else ground
     w32 = None if w is None else w.astype(np.float32)
-    if 4 * n * n <= _STORED_SIM_BYTES:
-        full = X @ X.T
+    if 4 * X.shape[0] * ground.shape[0] <= _STORED_SIM_BYTES:
+        full = X @ ground.T
         np.multiply(full, full, out=full)
         if w32 is not None:
             np.multiply(full, w32, out=full)
         return lambda rows: full[rows]
 
     def compute(rows: np.ndarray) -> np.ndarray:
-        s = X[rows] @ X.T
+        s = X[rows] @ ground.T
         np.multiply(s, s, out=s)
         return s if w32 is None else np.multiply(s, w32, out=s)
 

@@ -33,10 +33,20 @@ def local_shards(X: np.ndarray, columns: Sequence[np.ndarray], factory: Callable
 
 @contextlib.contextmanager
 def local_actors(factory: Callable, arguments: Sequence[tuple]) -> Iterator[Callable]:
-    """``factory(*args)`` for each tuple of ``arguments``, here; yields ``call(method, args_list)`` as
-    ``quadiv.engine.RayEngine.actors`` does (the same answers, one after another)."""
+    """``factory(*args)`` for each tuple of ``arguments``, here; yields ``call(method, args_list, which=None)``
+    as ``quadiv.engine.RayEngine.actors`` does (the same answers, one after another)."""
     held = [factory(*args) for args in arguments]
-    yield lambda method, args_list: [getattr(h, method)(*args) for h, args in zip(held, args_list, strict=True)]
+
+    def call(method: str, args_list: Sequence[tuple], which: Sequence[int] | None = None) -> list:
+        which = range(len(held)) if which is None else which
+        return [getattr(held[k], method)(*args) for k, args in zip(which, args_list, strict=True)]
+
+    yield call
+
+
+def open_actors(engine: Any, factory: Callable, arguments: Sequence[tuple]):
+    """``engine.actors`` (a :mod:`quadiv.engine` engine that holds objects elsewhere), else :func:`local_actors`."""
+    return (engine.actors if engine is not None else local_actors)(factory, arguments)
 
 
 def open_shards(engine: Any, X: np.ndarray, columns: Sequence[np.ndarray], factory: Callable):
