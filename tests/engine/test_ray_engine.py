@@ -86,7 +86,7 @@ def _task_workers() -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_one_thread_moments"):
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_run"):
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -153,8 +153,20 @@ def test_facility_location_on_ray_is_the_local_partitioned_run(engine, partition
     assert default.params["sample_check"]["ratio"] > 0.95
 
 
+@pytest.mark.parametrize("method", ["cluster", "quad", "quadmix"])
+def test_the_cluster_family_on_ray_makes_the_local_picks(engine, method) -> None:
+    """k-means assignment as tasks over 65,536-row batches (three here, the last partial): the same
+    labels, hence the same picks, as the one-process run."""
+    X = clustered(140_000, 16, seed=9)
+    quality = np.random.default_rng(10).random(len(X))
+    local = select(X, 300, method, quality=quality, tradeoff=0.5, seed=3)
+    on_ray = select(X, 300, method, quality=quality, tradeoff=0.5, seed=3, engine=engine)
+    assert np.array_equal(local.indices, on_ray.indices) and local.objective == on_ray.objective
+    assert on_ray.params.pop("engine") == "ray" and on_ray.params == local.params
+
+
 def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
-    with pytest.raises(UsageError, match="local engine only.*dpp, facility-location, k-center, mmr"):
+    with pytest.raises(UsageError, match="local engine only.*cluster, dpp, facility-location, k-center, mmr, quad, quadmix"):
         select(clustered(50, 8), 5, "prismatic", engine=engine)
 
 

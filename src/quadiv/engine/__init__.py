@@ -4,8 +4,12 @@
 - :class:`RayEngine` (``pip install 'quadiv[ray]'``): the one-pass sums of ``measure`` (pattern A of
   SCALE.md: per-batch d x d Grams, column sums, sums of squares) as Ray tasks, added on the driver in
   batch order, so the Vendi of every order, qVendi and mean pairwise distance equal the local ones;
-  and the greedy selections k-center, MMR and DPP over row shards held by actors (pattern B), which make
-  the local picks.
+  k-means assignment as tasks over row batches (the cluster family: the local picks); the greedy
+  selections k-center, MMR and DPP over row shards held by actors (pattern B: the local picks); and
+  facility location over k-means parts held by actors (pattern C: a recorded scheme and guarantee).
+
+Both engines offer ``map(fn, arguments)`` and ``map_batches(fn, X, *args)`` (results in order) and
+``actors(factory, arguments)`` (held objects; :func:`quadiv.select._shards.local_actors` here).
 
 ``get_engine("ray", address=...)`` picks one by name; ``QUADIV_ENGINE`` sets the default name.
 The steps themselves (``measure``, ``select``, ...) never import Ray: engines run their batch functions.

@@ -1,6 +1,7 @@
 """``LocalEngine``: everything in this process (quadiv's default)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -21,3 +22,11 @@ class LocalEngine:
 
     def mean_pairwise_distance(self, X: Any) -> float:
         return _vendi.mean_pairwise_distance(X, normalize=False)
+
+    def map_batches(self, fn: Callable, X: Any, *args, batch_size: int = _vendi.DEFAULT_BATCH) -> Iterator:
+        """``fn(X[lo:hi], *args)`` for consecutive batches of rows, here, in order."""
+        return self.map(fn, ((X[lo:lo + batch_size], *args) for lo in range(0, len(X), batch_size)))
+
+    def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
+        """``fn(*args)`` for each tuple of ``arguments``, here, in order."""
+        return (fn(*args) for args in arguments)

@@ -1,5 +1,6 @@
-"""``RayEngine``: measure's one-pass sums as Ray tasks (SCALE.md pattern A) and the greedy selections
-(k-center, MMR, DPP) over shards held by actors (pattern B), the same numbers and picks as one process.
+"""``RayEngine``: measure's one-pass sums and k-means assignment as Ray tasks (SCALE.md pattern A), the
+greedy selections (k-center, MMR, DPP) over shards held by actors (pattern B), the same numbers and
+picks as one process, and facility location over partitions held by actors (pattern C).
 
 Each task computes :func:`quadiv.measure._vendi.batch_moments` of one batch of rows
 [k * B, (k + 1) * B) with the one-process batch size B, and the driver adds them in k order, so the
@@ -15,7 +16,7 @@ import itertools
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,10 @@ from quadiv.errors import RemoteError, UsageError
 from quadiv.measure import _vendi
 
 TASK_RETRIES = 3
+# A task or actor holds one CPU (or less), but workers inherit the driver's thread settings: two workers
+# with two BLAS threads each on two cores took 3x as long. Set before the worker starts, so every
+# library (OpenBLAS, MKL, faiss's OpenMP) reads it when it loads.
+ONE_THREAD = {"env_vars": {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
 
 
 class RayEngine:
@@ -60,21 +65,31 @@ class RayEngine:
         """(sum B^T B in float64, column sums, sum of squares), one task per batch; cached for the last A."""
         if self._last is not None and self._last[0] is A:
             return self._last[1]
-        ray = self._connect()
-        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(_one_thread_moments)
-        # one batch per task, shipped as it is submitted: copying batch k+1 to the object store
-        # overlaps the workers' products of batches <= k
-        refs = [task.remote(A[start:start + self.batch_size], 0, self.batch_size)
-                for start in range(0, len(A), self.batch_size)]
         d = A.shape[1]
         G, total, squares = np.zeros((d, d)), np.zeros(d), 0.0
-        for ref in refs:  # in batch order: the one-process additions, in the same order
-            gram, sums, sq = ray.get(ref)
+        # in batch order: the one-process additions, in the same order
+        for gram, sums, sq in self.map_batches(_vendi.batch_moments, A, 0, self.batch_size):
             G += gram
             total += sums
             squares += sq
         self._last = (A, (G, total, squares))
         return self._last[1]
+
+    def map_batches(self, fn: Callable, X: Any, *args, batch_size: int | None = None) -> Iterator:
+        """``fn(X[lo:hi], *args)`` for consecutive batches of rows, one Ray task each (one BLAS thread,
+        retried if its worker dies), yielded in batch order as they are needed (the driver holds one
+        result at a time). Each batch is shipped as its task is submitted, so copying batch k+1 to the
+        object store overlaps the work on batches <= k."""
+        size = batch_size or self.batch_size
+        return self.map(fn, ((X[lo:lo + size], *args) for lo in range(0, len(X), size)))
+
+    def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
+        """``fn(*args)`` for each tuple of ``arguments``, one Ray task each (one BLAS thread, retried if
+        its worker dies), yielded in order; every task is submitted before the first result is awaited."""
+        ray = self._connect()
+        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
+        refs = [task.remote(fn, *args) for args in arguments]
+        return (ray.get(ref) for ref in refs)
 
     def parallelism(self) -> int:
         """The cluster's CPUs: how many shards or partitions run at once."""
@@ -91,7 +106,7 @@ class RayEngine:
         not a silent retry; the actors are killed on the way out."""
         ray = self._connect()
         share = min(1.0, self.parallelism() / max(1, len(arguments)))
-        Actor = ray.remote(num_cpus=share, max_restarts=0)(_OneThreadActor)
+        Actor = ray.remote(num_cpus=share, max_restarts=0, runtime_env=ONE_THREAD)(_Held)
         actors = [Actor.remote(factory, *args) for args in arguments]
 
         def call(method: str, args_list: Sequence[tuple], which: Sequence[int] | None = None) -> list:
@@ -142,23 +157,15 @@ class RayEngine:
         return ray
 
 
-def _one_thread_moments(X: np.ndarray, start: int, stop: int) -> tuple:
-    """batch_moments with one BLAS thread: a task holds one CPU, and workers inherit the driver's
-    OMP_NUM_THREADS, so without the limit two workers on two cores run four BLAS threads (3x slower here)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _vendi.batch_moments(X, start, stop)
+def _run(fn: Callable, *args) -> Any:
+    """fn(*args), in a task."""
+    return fn(*args)
 
 
-class _OneThreadActor:
-    """An object built by ``factory`` whose products use one BLAS thread (it holds at most one CPU; see
-    :func:`_one_thread_moments`)."""
+class _Held:
+    """An object built by ``factory`` in an actor; ``call`` runs one of its methods."""
 
     def __init__(self, factory: Callable, *args):
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
         self.held = factory(*args)
 
     def call(self, method: str, *args) -> Any:

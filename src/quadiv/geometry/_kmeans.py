@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 _SEED_ROWS_PER_CENTROID = 64  # k-means++ runs on a sample of at most 64 k rows
+_ASSIGN_BATCH = 65_536  # rows per assignment batch (a task on an engine)
 
 
 def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
-           init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+           init: np.ndarray | None = None, engine=None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded faiss k-means: (labels in 0..k'-1, centroids (k', d)), spherical when rows are unit-norm.
 
     Lloyd's algorithm minimising sum_i ||x_i - c_{a(i)}||^2 from k-means++ seeds (Arthur and
@@ -15,6 +16,9 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
     given ``init`` centroids (k, d). With L2-normalised rows (within 1e-3) the centroids are
     re-normalised after each step (spherical k-means, assignment by largest inner product).
     ``k`` is clipped to [1, n]; clusters left empty are dropped so the labels are contiguous.
+    faiss fits on at most 256 rows per centroid (its own seeded sample); every row is then assigned to
+    its nearest centroid by :func:`nearest_centroid`, batch by batch, on ``engine`` (a
+    :mod:`quadiv.engine` engine: the batches as tasks, the same labels) or here.
     """
     import faiss
 
@@ -30,9 +34,22 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
     km = faiss.Kmeans(d, k, niter=int(niter), seed=int(seed) % (2**31), spherical=spherical,
                       min_points_per_centroid=1, verbose=False)
     km.train(X32, init_centroids=init)
-    _, assign = km.index.search(X32, 1)
-    used, labels = np.unique(assign.ravel(), return_inverse=True)
-    return labels.astype(np.int64), np.asarray(km.centroids)[used]
+    centroids = np.asarray(km.centroids)
+    if engine is None:
+        parts = [nearest_centroid(X32[lo:lo + _ASSIGN_BATCH], centroids, spherical) for lo in range(0, n, _ASSIGN_BATCH)]
+    else:
+        parts = engine.map_batches(nearest_centroid, X32, centroids, spherical, batch_size=_ASSIGN_BATCH)
+    used, labels = np.unique(np.concatenate(list(parts)), return_inverse=True)
+    return labels.astype(np.int64), centroids[used]
+
+
+def nearest_centroid(rows: np.ndarray, centroids: np.ndarray, spherical: bool) -> np.ndarray:
+    """Index of each row's nearest centroid: largest inner product (spherical) or smallest L2 distance."""
+    import faiss
+
+    index = (faiss.IndexFlatIP if spherical else faiss.IndexFlatL2)(centroids.shape[1])
+    index.add(centroids)
+    return index.search(np.ascontiguousarray(rows, dtype=np.float32), 1)[1].ravel()
 
 
 def kmeans_pp(rows: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -115,6 +115,7 @@ class ClusterSelector(Selector):
     """
 
     name = "cluster"
+    engines = frozenset({"local", "ray"})  # on Ray the k-means assignment runs as tasks; the same picks
 
     def __init__(self, n_clusters: int | None = None, rounds: int = 4, temperature: float = 0.1):
         if n_clusters is not None and n_clusters < 1:
@@ -125,12 +126,12 @@ class ClusterSelector(Selector):
             raise UsageError(f"temperature must be positive, got {temperature}")
         self.n_clusters, self.rounds, self.temperature = n_clusters, int(rounds), float(temperature)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, engine=None) -> Selection:
         n = X.shape[0]
         q = unit_quality(quality, n)
         beta = inverse_temperature(tradeoff, self.temperature)
         cluster_beta = min(tradeoff, 1.0 - tradeoff) / self.temperature
-        labels, _ = kmeans(X, self.n_clusters or default_n_clusters(n, budget), seed)
+        labels, _ = kmeans(X, self.n_clusters or default_n_clusters(n, budget), seed, engine=engine)
         k = int(labels.max()) + 1
         sizes = np.bincount(labels, minlength=k)
         rng = np.random.default_rng(seed)
@@ -149,7 +150,8 @@ class ClusterSelector(Selector):
             weights = self._refine(weights, q, np.concatenate(chosen), labels, k, cluster_beta)
         indices = np.concatenate(chosen)
         return Selection(indices=indices, objective=float(q[indices].mean()), method=self.name,
-                         params={"n_clusters": k, "rounds": self.rounds, "temperature": self.temperature})
+                         params={"n_clusters": k, "rounds": self.rounds, "temperature": self.temperature,
+                                 **({"engine": engine.name} if engine else {})})
 
     @staticmethod
     def _refine(weights, q, picked, labels, k, beta) -> np.ndarray:

@@ -93,7 +93,7 @@ def partitioned_facility_location(
     n = X.shape[0]
     m = _part_count(n, partitions, engine)
     merge = ("gains" if partition == "kmeans" else "greedi") if merge == "auto" else merge
-    labels = _labels(X, m, partition, seed)
+    labels = _labels(X, m, partition, seed, engine)
     members = [np.flatnonzero(labels == p) for p in range(int(labels.max()) + 1)]
     factory = functools.partial(FacilityPartition, seed=seed, n_density=n_density, **graph)
     arguments = [(rows, np.ascontiguousarray(X[rows], dtype=np.float32), q[rows]) for rows in members]
@@ -124,12 +124,12 @@ def _part_count(n: int, partitions: int, engine) -> int:
     return max(1, min(n, max(workers, math.ceil(n / ROWS_PER_PARTITION))))
 
 
-def _labels(X: np.ndarray, m: int, partition: str, seed: int) -> np.ndarray:
+def _labels(X: np.ndarray, m: int, partition: str, seed: int, engine=None) -> np.ndarray:
     """Part of each row: spherical k-means clusters, or a seeded uniform split into m equal parts."""
     if m == 1:
         return np.zeros(X.shape[0], dtype=np.int64)
     if partition == "kmeans":
-        return kmeans(X, m, seed=seed)[0]
+        return kmeans(X, m, seed=seed, engine=engine)[0]
     labels = np.empty(X.shape[0], dtype=np.int64)
     labels[np.random.default_rng(seed).permutation(X.shape[0])] = np.arange(X.shape[0]) % m
     return labels

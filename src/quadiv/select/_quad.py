@@ -38,6 +38,7 @@ class QuadSelector(Selector):
     """
 
     name = "quad"
+    engines = frozenset({"local", "ray"})  # on Ray the k-means assignment runs as tasks; the same picks
 
     def __init__(self, n_clusters: int | None = None, batch_size: int | None = None,
                  exploration: float = 1.0, probe_size: int = 10):
@@ -49,10 +50,10 @@ class QuadSelector(Selector):
         self.n_clusters, self.batch_size = n_clusters, batch_size
         self.exploration, self.probe_size = float(exploration), int(probe_size)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, engine=None) -> Selection:
         n = X.shape[0]
         q = unit_quality(quality, n)
-        labels, _ = kmeans(X, self.n_clusters or default_n_clusters(n, budget), seed)
+        labels, _ = kmeans(X, self.n_clusters or default_n_clusters(n, budget), seed, engine=engine)
         k = int(labels.max()) + 1
         rng = np.random.default_rng(seed)
         members = [rng.permutation(np.flatnonzero(labels == j)) for j in range(k)]
@@ -73,7 +74,7 @@ class QuadSelector(Selector):
         indices = np.concatenate(chosen)
         return Selection(indices=indices, objective=float(q[indices].mean()), method=self.name,
                          params={"n_clusters": k, "batch_size": batch, "exploration": self.exploration,
-                                 "probe_size": self.probe_size})
+                                 "probe_size": self.probe_size, **({"engine": engine.name} if engine else {})})
 
     def _pick(self, means, pulls, taken, members, tradeoff) -> int:
         """argmax of t * Ibar_i + (1 - t) * c * sqrt(2 ln T / T_i) over clusters with items left."""

@@ -131,6 +131,7 @@ class QuaDMixSelector(Selector):
     """
 
     name = "quadmix"
+    engines = frozenset({"local", "ray"})  # on Ray the k-means assignment runs as tasks; the same picks
     data_names = ("extra_quality",)  # (n, N) more quality criteria, given to select()
 
     def __init__(self, lam: PerDomain = 10.0, omega: PerDomain = 0.5, eta: PerDomain = 1.0,
@@ -143,10 +144,10 @@ class QuaDMixSelector(Selector):
         self.lam, self.omega, self.eta, self.epsilon = lam, omega, eta, float(epsilon)
         self.merge_weights, self.n_domains = merge_weights, n_domains
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed, extra_quality=None) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, extra_quality=None, engine=None) -> Selection:
         n = X.shape[0]
         if groups is None:
-            groups, _ = kmeans(X, self.n_domains or default_n_clusters(n, budget), seed)
+            groups, _ = kmeans(X, self.n_domains or default_n_clusters(n, budget), seed, engine=engine)
         names, domains = np.unique(groups, return_inverse=True)
         criteria = self._criteria(quality, n, extra_quality)
         merged = merged_quality(criteria, domains, self._alpha(names, criteria.shape[1]))
@@ -162,7 +163,7 @@ class QuaDMixSelector(Selector):
             indices = systematic_sample(pi, budget, rng)
         return Selection(indices=indices, objective=float(merged[indices].mean()), method=self.name,
                          params={"lam": self.lam, "omega": self.omega, "eta": self.eta, "epsilon": self.epsilon,
-                                 "n_domains": len(names)})
+                                 "n_domains": len(names), **({"engine": engine.name} if engine else {})})
 
     @staticmethod
     def _criteria(quality: np.ndarray | None, n: int, extra_quality: np.ndarray | None) -> np.ndarray:
