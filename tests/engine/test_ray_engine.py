@@ -165,6 +165,39 @@ def test_the_cluster_family_on_ray_makes_the_local_picks(engine, method) -> None
     assert on_ray.params.pop("engine") == "ray" and on_ray.params == local.params
 
 
+def test_dedup_on_ray_removes_the_local_groups(engine, monkeypatch, capsys, tmp_path: Path) -> None:
+    """MinHash signatures per batch and LSH candidates per band as tasks, SemDeDup's k-means assignment
+    and per-cluster pairs as tasks: the same kept rows, representatives and stages as the local run,
+    through the CLI too."""
+    rng = np.random.default_rng(11)
+    words = [f"w{i}" for i in range(300)]
+    base = [" ".join(rng.choice(words, 30)) for _ in range(12_000)]
+    texts = base + [t.rsplit(" ", 2)[0] + " new words" for t in base[:3000]]  # near-duplicates
+    X = clustered(len(texts), 16, seed=12)
+    X[-500:] = X[:500] + 1e-3  # semantic duplicates
+    quality = rng.random(len(texts))
+    from quadiv.select import dedup
+
+    run = {"minhash_threshold": 0.7, "semantic_threshold": 0.999}
+    local = dedup(texts, X, quality, **run)
+    on_ray = dedup(texts, X, quality, **run, engine=engine)
+    assert local.removed["minhash"] > 1000 and local.removed["semantic"] > 100
+    assert np.array_equal(local.keep, on_ray.keep) and np.array_equal(local.cluster_of, on_ray.cluster_of)
+    assert local.removed == on_ray.removed and np.array_equal(local.stage_of, on_ray.stage_of)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts[:4000] + texts[12_000:13_000]))
+    kept = []
+    for name, extra in (("local", []), ("ray", ["--engine", "ray"])):
+        out = tmp_path / f"{name}.jsonl"
+        monkeypatch.setattr(sys, "argv", ["quadiv", "dedup", str(pool), "--minhash", "0.7", "-o", str(out), *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == 0, capsys.readouterr().err
+        capsys.readouterr()
+        kept.append(out.read_text())
+    assert kept[0] == kept[1] and 4000 <= kept[0].count("\n") < 4100  # LSH finds almost all 1,000 near-duplicates
+
+
 def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
     with pytest.raises(UsageError, match="local engine only.*cluster, dpp, facility-location, k-center, mmr, quad, quadmix"):
         select(clustered(50, 8), 5, "prismatic", engine=engine)
@@ -194,3 +227,21 @@ def test_the_cli_selects_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> 
     err = capsys.readouterr().err
     assert done.value.code == 2 and len(err.strip().splitlines()) == 1 and "k-center" in err, err
     assert not (tmp_path / "no.jsonl").exists()
+
+
+def test_memory_mapped_embeddings_are_read_by_the_workers_with_the_same_results(engine, tmp_path: Path) -> None:
+    """A memory-mapped pool travels as (file, offset, rows): measure, k-center and facility location on it
+    give what they give on the same rows in memory."""
+    from quadiv.engine._rows import FileRows
+
+    X = clustered(70_000, 16, seed=13)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert isinstance(engine.rows(np.asarray(mapped), slice(0, 10)), FileRows)
+    metrics = ["vendi", "vendi_q2", "mean_pairwise_distance"]
+    assert measure(mapped, None, None, None, metrics=metrics, engine=engine)["metrics"] == \
+        measure(X, None, None, None, metrics=metrics, engine=engine)["metrics"]
+    for method, params in (("k-center", {}), ("facility-location", {"partitions": 3, "check_rows": 0})):
+        in_memory = select(X, 50, method, seed=1, engine=engine, **params)
+        from_file = select(mapped, 50, method, seed=1, engine=engine, **params)
+        assert np.array_equal(in_memory.indices, from_file.indices) and in_memory.objective == from_file.objective

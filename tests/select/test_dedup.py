@@ -121,3 +121,68 @@ def test_groups_equal_deduplicating_each_group_on_its_own(seed):
         np.testing.assert_array_equal(result.cluster_of[idx], idx[alone.cluster_of])
         # within a group each distinct text is kept once, its best copy
         assert len(np.unique([texts[i] for i in idx])) == len(alone.keep)
+
+
+def _datasketch_candidate_pairs(texts, threshold, num_perm, seed):
+    """The reference: datasketch's own MinHashes in its MinHashLSH index, queried item by item."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    from quadiv.select._dedup import _shingles
+
+    sketches = [LeanMinHash(m) for m in MinHash.bulk((_shingles(t) for t in texts), num_perm=num_perm, seed=seed)]
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    with lsh.insertion_session() as session:
+        for pos, sketch in enumerate(sketches):
+            session.insert(pos, sketch, check_duplication=False)
+    return {(pos, other) for pos, sketch in enumerate(sketches) for other in lsh.query(sketch) if other > pos}
+
+
+def test_band_pairs_are_datasketch_lsh_candidates_on_real_answers():
+    """The LSH candidates from grouping each band's bytes equal datasketch's index queries, on AlpacaEval
+    answers with near-duplicates made by changing one word of every fifth answer."""
+    import json
+    from pathlib import Path
+
+    from datasketch import MinHashLSH
+
+    from quadiv.select._dedup import band_pairs, minhash_signatures
+
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "alpaca_eval_outputs.jsonl"
+    rows = [json.loads(line)["output"] for line in path.read_text().splitlines()[:600]]
+    texts = rows + [t.rsplit(" ", 1)[0] + " changed" for t in rows[::5]]
+    signatures = minhash_signatures(texts, 128, seed=1)
+    for threshold in (0.5, 0.8):
+        lsh = MinHashLSH(threshold=threshold, num_perm=128)
+        ours = set()
+        for i in range(lsh.b):
+            a, b = band_pairs(signatures[:, i * lsh.r:(i + 1) * lsh.r])
+            assert np.all(a < b)
+            ours |= set(zip(a.tolist(), b.tolist(), strict=True))
+        reference = _datasketch_candidate_pairs(texts, threshold, 128, 1)
+        assert len(reference) >= 100 and ours == reference
+
+
+def test_components_equal_a_union_find_over_the_same_edges():
+    """Each duplicate group keeps its best item, whatever order the edges come in: a plain union-find
+    that always keeps the better root gives the same representatives."""
+    from quadiv.select._dedup import _merge, _roots
+
+    rng = np.random.default_rng(4)
+    n = 300
+    key = rng.permutation(n)
+    a, b = rng.integers(0, n, 250), rng.integers(0, n, 250)
+    parent = np.arange(n)
+    _merge(parent, key, np.arange(n), a, b)
+    root = list(range(n))
+
+    def find(i):
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            keep, drop = (rx, ry) if key[rx] < key[ry] else (ry, rx)
+            root[drop] = keep
+    assert _roots(parent).tolist() == [find(i) for i in range(n)]

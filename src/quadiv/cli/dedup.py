@@ -24,12 +24,16 @@ def dedup_command(
     group_field: str | None = typer.Option(
         None, "--group-field", "-g", help="Column of group labels: duplicates only within a group (e.g. per question)."),
     quality_field: str | None = _common.QUALITY,
+    engine: str | None = _common.ENGINE,
+    address: str | None = _common.ADDRESS,
     options: _common.Options = None,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
+    from quadiv.engine import get_engine
     from quadiv.select import dedup as run_dedup
 
     _common.check_output(output, (input,))
+    where = get_engine(engine, address=address)
     if removed_path is not None:
         _common.check_output(removed_path, (input,), "--removed",
                      [(output, "the --output file: give the removed rows a file of their own")])
@@ -46,7 +50,7 @@ def dedup_command(
     groups = pool.labels(group_field) if group_field else None
     with _common.progress("removing duplicates", None, quiet):
         result = run_dedup(pool.texts, X, quality, minhash_threshold=minhash, semantic_threshold=semantic,
-                           groups=groups, seed=seed)
+                           groups=groups, seed=seed, engine=where)
     io.write(pool.take(result.keep), str(output))
     summary = {"n": len(pool), "kept": int(result.keep.size), "removed": result.removed, "output": str(output)}
     if removed_path is not None:

@@ -30,3 +30,11 @@ class LocalEngine:
     def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
         """``fn(*args)`` for each tuple of ``arguments``, here, in order."""
         return (fn(*args) for args in arguments)
+
+    def rows(self, X: Any, index: Any) -> Any:
+        """``X[index]``."""
+        return X[index]
+
+    def parallelism(self) -> int:
+        """One: the work runs here, one piece after another."""
+        return 1

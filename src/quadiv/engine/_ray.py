@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from quadiv._deps import require
+from quadiv.engine._rows import file_rows, resolved
 from quadiv.errors import RemoteError, UsageError
 from quadiv.measure import _vendi
 
@@ -81,7 +82,7 @@ class RayEngine:
         result at a time). Each batch is shipped as its task is submitted, so copying batch k+1 to the
         object store overlaps the work on batches <= k."""
         size = batch_size or self.batch_size
-        return self.map(fn, ((X[lo:lo + size], *args) for lo in range(0, len(X), size)))
+        return self.map(fn, ((self.rows(X, slice(lo, lo + size)), *args) for lo in range(0, len(X), size)))
 
     def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
         """``fn(*args)`` for each tuple of ``arguments``, one Ray task each (one BLAS thread, retried if
@@ -90,6 +91,10 @@ class RayEngine:
         task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
         refs = [task.remote(fn, *args) for args in arguments]
         return (ray.get(ref) for ref in refs)
+
+    def rows(self, X: Any, index: Any) -> Any:
+        """``X[index]`` to send to a task or actor: a :class:`FileRows` (read there) when X is memory-mapped."""
+        return file_rows(X, index)
 
     def parallelism(self) -> int:
         """The cluster's CPUs: how many shards or partitions run at once."""
@@ -130,7 +135,8 @@ class RayEngine:
         ray = self._connect()
         A = np.asarray(X)
         bounds = np.linspace(0, len(A), min(len(A), self.parallelism()) + 1).astype(np.int64)
-        parts = [(A[lo:hi], *(np.ascontiguousarray(c[lo:hi]) for c in columns)) for lo, hi in itertools.pairwise(bounds)]
+        parts = [(self.rows(A, slice(lo, hi)), *(np.ascontiguousarray(c[lo:hi]) for c in columns))
+                 for lo, hi in itertools.pairwise(bounds)]
         with self.actors(factory, parts) as call:
 
             def broadcast(message: Any, picked: int | None) -> list[tuple[float, int, float]]:
@@ -158,18 +164,19 @@ class RayEngine:
 
 
 def _run(fn: Callable, *args) -> Any:
-    """fn(*args), in a task."""
-    return fn(*args)
+    """fn(*args), in a task (memory-mapped rows read here)."""
+    return fn(*resolved(args))
 
 
 class _Held:
-    """An object built by ``factory`` in an actor; ``call`` runs one of its methods."""
+    """An object built by ``factory`` in an actor; ``call`` runs one of its methods (memory-mapped rows
+    among the arguments are read here)."""
 
     def __init__(self, factory: Callable, *args):
-        self.held = factory(*args)
+        self.held = factory(*resolved(args))
 
     def call(self, method: str, *args) -> Any:
-        return getattr(self.held, method)(*args)
+        return getattr(self.held, method)(*resolved(args))
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

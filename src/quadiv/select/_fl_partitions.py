@@ -53,15 +53,24 @@ _SLACK = 2.0  # a part's first gain list holds ceil(2 k n_p / n) picks (more on 
 
 
 class FacilityPartition:
-    """One part of the pool: its items' kNN graph, weights and a resumable sparse greedy over them."""
+    """One part of the pool: its items' kNN graph, weights and a resumable sparse greedy over them.
 
-    def __init__(self, rows: np.ndarray, X: np.ndarray, q: np.ndarray, *, n_neighbors: int, knn: str,
-                 n_probe: int, seed: int, n_density: int | None):
+    Built in two steps so that a driver can hold many parts and build a few at a time (each build
+    holds its rows' embeddings and the kNN index; a built part keeps only its graph)."""
+
+    def __init__(self, rows: np.ndarray, q: np.ndarray, *, n_neighbors: int, knn: str, n_probe: int, seed: int,
+                 n_density: int | None):
         self.rows, self.q = rows, q
-        self.nbr, self.sim = knn_graph(X, n_neighbors, method=knn, n_probe=n_probe, seed=seed)
-        self.w = (None if n_density is None else
-                  _inverse(_neighbour_density(self.nbr, self.sim, np.arange(len(rows)), n_density)))
+        self.graph = {"n_neighbors": n_neighbors, "method": knn, "n_probe": n_probe, "seed": seed}
+        self.n_density = n_density
         self.greedy: SparseGreedy | None = None
+
+    def build(self, X: np.ndarray) -> float:
+        """The kNN graph and weights of this part's rows ``X``; returns sum_i w_i (the part's size when unweighted)."""
+        self.nbr, self.sim = knn_graph(np.ascontiguousarray(X, dtype=np.float32), **self.graph)
+        self.w = (None if self.n_density is None else
+                  _inverse(_neighbour_density(self.nbr, self.sim, np.arange(len(self.rows)), self.n_density)))
+        return self.weight_sum()
 
     def weight_sum(self) -> float:
         """sum_i w_i over this part (its size when unweighted)."""
@@ -96,9 +105,8 @@ def partitioned_facility_location(
     labels = _labels(X, m, partition, seed, engine)
     members = [np.flatnonzero(labels == p) for p in range(int(labels.max()) + 1)]
     factory = functools.partial(FacilityPartition, seed=seed, n_density=n_density, **graph)
-    arguments = [(rows, np.ascontiguousarray(X[rows], dtype=np.float32), q[rows]) for rows in members]
-    with open_actors(engine, factory, arguments) as call:
-        total = _total_weight(np.asarray(call("weight_sum", [()] * len(members))), n)
+    with open_actors(engine, factory, [(rows, q[rows]) for rows in members]) as call:
+        total = _total_weight(_build(call, engine, X, members), n)
         call("start", [((1.0 - t) / total, t / budget)] * len(members))
         if merge == "gains":
             picks, gains = _merge_gains(call, [len(rows) for rows in members], budget, n)
@@ -114,6 +122,17 @@ def partitioned_facility_location(
                                                merge=merge, graph=graph, n_density=n_density,
                                                ground_rows=ground_rows, rows=check_rows)
     return picks, gains, objective, params
+
+
+def _build(call, engine, X: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+    """Build the parts, as many at a time as the engine runs at once (one here); their weight sums."""
+    wave = engine.parallelism() if engine is not None else 1
+    sums: list[float] = []
+    for lo in range(0, len(members), wave):
+        which = list(range(lo, min(len(members), lo + wave)))
+        parts = [(engine.rows(X, members[p]) if engine is not None else X[members[p]],) for p in which]
+        sums.extend(call("build", parts, which=which))
+    return np.asarray(sums)
 
 
 def _part_count(n: int, partitions: int, engine) -> int:
@@ -208,8 +227,8 @@ def _sample_check(X, budget, q, t, seed, *, rows: int, graph: dict, n_density, *
     mine, _, _, _ = partitioned_facility_location(Xs, k, qs, t, seed, engine=None, partitions=parts, graph=graph,
                                                   n_density=n_density, check_rows=0, **scheme)
     with local_actors(functools.partial(FacilityPartition, seed=seed, n_density=n_density, **graph),
-                      [(np.arange(sample.size), Xs, qs)]) as call:
-        total = _total_weight(np.asarray(call("weight_sum", [()])), sample.size)
+                      [(np.arange(sample.size), qs)]) as call:
+        total = _total_weight(np.asarray(call("build", [(Xs,)])), sample.size)
         call("start", [((1.0 - t) / total, t / k)])
         single = call("more", [(k,)])[0][0]
     weighting = "uniform" if n_density is None else "inverse-density"
