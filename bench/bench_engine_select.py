@@ -1,11 +1,12 @@
 """Time select on Ray against local on the same pool: facility location (pattern C) and k-center, DPP (pattern B).
 
-Run: python bench/bench_engine_select.py [N] [D] [BUDGET]   (default 1,000,000 x 384 float32 unit rows from a
-mixture of 200 clusters, budget 1000). The Ray cluster is started in-process with 2 CPUs and warmed by a
+Run: python bench/bench_engine_select.py [N] [D] [BUDGET] [METHODS]   (default 1,000,000 x 384 float32 unit rows
+from a mixture of 200 clusters, budget 1000, methods facility-location,k-center,dpp,cluster,quad). The Ray cluster is started in-process with 2 CPUs and warmed by a
 small job (its fixed start-up cost, reported separately). Facility location runs locally on one kNN graph
 (the default sparse mode) and on Ray over k-means parts (one per CPU, exact gain merge); both selections are
 scored by ``facility_location_objective`` on the same uniform sample of 5,000 rows, and the Ray run's own
-``sample_check`` (20,000 rows) is printed. k-center and DPP must make the same picks on both; the script checks it.
+``sample_check`` (20,000 rows) is printed. k-center, DPP, cluster and quad must make the same picks on both; the
+script checks it.
 """
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ def main() -> None:
     select(X[:20_000].copy(), 10, "k-center", engine=engine)
     print(f"{n} x {d}, budget {budget}; Ray cluster start + first job {time.perf_counter() - started:.1f} s")
     rows = np.sort(rng.choice(n, 5000, replace=False))
-    for method, params in (("facility-location", {}), ("k-center", {}), ("dpp", {})):
-        common = dict(X=X, budget=budget, method=method, quality=quality, tradeoff=0.3, seed=0, **params)
+    methods = sys.argv[4].split(",") if len(sys.argv) > 4 else ["facility-location", "k-center", "dpp", "cluster", "quad"]
+    for method in methods:
+        common = dict(X=X, budget=budget, method=method, quality=quality, tradeoff=0.3, seed=0)
         local_s, local = timed(**common)
         ray_s, on_ray = timed(engine=engine, **common)
         line = f"{method}: local {local_s:.1f} s, ray {ray_s:.1f} s (ratio {ray_s / local_s:.2f}x)"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,10 +22,19 @@ from quadiv.select import select
 METRICS = ["vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q0.7", "qvendi", "mean_pairwise_distance"]
 
 
+# .ci/run starts a Ray cluster (ray start --head, 2 CPUs, object store capped) and names it here; else
+# each module starts a local one in-process
+CLUSTER = os.environ.get("QUADIV_TEST_RAY_ADDRESS")
+pytestmark = pytest.mark.timeout(600)  # a hung cluster fails the test instead of the whole run
+
+
 @pytest.fixture(scope="module")
 def engine():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=500_000_000)
-    yield RayEngine()
+    if CLUSTER:
+        RayEngine(address=CLUSTER).parallelism()  # joins it as the CLI does (token authentication included)
+    else:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=500_000_000)
+    yield RayEngine(address=CLUSTER)
     ray.shutdown()
 
 
@@ -118,7 +129,7 @@ def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
     assert result == expected  # the killed task re-ran; the sums, added in batch order, are the same
 
 
-@pytest.mark.parametrize("method", ["k-center", "mmr", "dpp"])
+@pytest.mark.parametrize("method", ["k-center", "mmr", "dpp", "d3"])
 @pytest.mark.parametrize(("with_quality", "tradeoff"), [(False, 0.0), (True, 0.0), (True, 0.4)])
 def test_greedy_selections_on_ray_make_the_local_picks(engine, method, with_quality, tradeoff) -> None:
     """Pattern B: shards in actors, each pick's message broadcast; picks, gains and objective are the local ones.
@@ -199,7 +210,7 @@ def test_dedup_on_ray_removes_the_local_groups(engine, monkeypatch, capsys, tmp_
 
 
 def test_a_method_that_runs_locally_only_is_refused_on_ray(engine) -> None:
-    with pytest.raises(UsageError, match="local engine only.*cluster, dpp, facility-location, k-center, mmr, quad, quadmix"):
+    with pytest.raises(UsageError, match="local engine only.*cluster, d3, dpp, facility-location, k-center, mmr, quad, quadmix"):
         select(clustered(50, 8), 5, "prismatic", engine=engine)
 
 
@@ -245,3 +256,25 @@ def test_memory_mapped_embeddings_are_read_by_the_workers_with_the_same_results(
         in_memory = select(X, 50, method, seed=1, engine=engine, **params)
         from_file = select(mapped, 50, method, seed=1, engine=engine, **params)
         assert np.array_equal(in_memory.indices, from_file.indices) and in_memory.objective == from_file.objective
+
+
+@pytest.mark.skipif(not CLUSTER, reason="needs a running Ray cluster: .ci/run starts one (QUADIV_TEST_RAY_ADDRESS)")
+def test_the_cli_runs_on_a_running_cluster_by_its_address(tmp_path: Path) -> None:
+    """quadiv measure/select --engine ray --address host:port, each in its own process, join the cluster
+    .ci/run started and give the local numbers and picks."""
+    X = clustered(3000, 16, seed=14)
+    np.save(tmp_path / "X.npy", X)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": f"row {i}", "q": i % 5}) + "\n" for i in range(3000)))
+    outputs = []
+    for extra in ([], ["--engine", "ray", "--address", CLUSTER]):
+        common = [str(pool), "--embeddings", str(tmp_path / "X.npy"), "--json", *extra]
+        measured = subprocess.run([sys.executable, "-m", "quadiv", "measure", *common, "--metrics", "vendi,qvendi",
+                                   "--quality-field", "q"], capture_output=True, text=True, timeout=300)
+        assert measured.returncode == 0, measured.stderr
+        out = tmp_path / f"picked{len(outputs)}.jsonl"
+        picked = subprocess.run([sys.executable, "-m", "quadiv", "select", *common, "--method", "dpp", "-n", "30",
+                                 "--quality-field", "q", "-o", str(out)], capture_output=True, text=True, timeout=300)
+        assert picked.returncode == 0, picked.stderr
+        outputs.append((json.loads(measured.stdout)["metrics"], out.read_text()))
+    assert outputs[0][0] == pytest.approx(outputs[1][0], rel=1e-9) and outputs[0][1] == outputs[1][1]

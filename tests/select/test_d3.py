@@ -4,7 +4,7 @@ import pytest
 
 from quadiv.errors import UsageError
 from quadiv.select import D3Selector, select
-from quadiv.select._d3 import covering_radius, weighted_kcenter_greedy
+from quadiv.select._d3 import covering_radius
 
 
 def conflict_set(seed=0):
@@ -18,18 +18,25 @@ def conflict_set(seed=0):
     return X, quality
 
 
+def arc(angles):
+    """Unit rows at these angles on a circle: the distance between two is the chord 2 sin(delta / 2)."""
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
 def test_unweighted_greedy_is_farthest_first():
-    X = np.array([[0.0], [1.0], [2.0], [10.0]])
-    picks, gains = weighted_kcenter_greedy(X, np.zeros(4), 3)
-    np.testing.assert_array_equal(picks, [0, 3, 2])
-    np.testing.assert_allclose(gains[1:], [10.0, 2.0])
+    X = arc(np.array([0.0, 0.1, 0.2, 1.0]))
+    sel = select(X, 3, method="d3", tradeoff=0.0)
+    np.testing.assert_array_equal(sel.indices, [0, 3, 2])
+    np.testing.assert_allclose(sel.gains[1:], [2 * np.sin(0.5), 2 * np.sin(0.1)])
+    assert sel.objective == pytest.approx(1.001 * 2 * np.sin(0.05))  # the point at 0.1, weight v + 1e-3
 
 
 def test_weights_change_the_greedy_choice():
-    X = np.array([[0.0], [1.0], [2.0], [10.0]])
-    log_w = np.log(np.array([1.0, 1.0, 1.0, 0.1]))  # 0.1 * 10 = 1 < 1 * 2: the point at 2 wins
-    picks, _ = weighted_kcenter_greedy(X, log_w, 2)
-    np.testing.assert_array_equal(picks, [0, 2])
+    X = arc(np.array([0.0, 0.1, 0.2, 1.0]))
+    # t = 0.5: w = v + 1e-3 with v the min-max scaled quality, so the far point weighs 0.001 and
+    # 0.001 * 2 sin(0.5) < 1.001 * 2 sin(0.1): the point at 0.2 wins
+    sel = select(X, 2, method="d3", quality=np.array([1.0, 1.0, 1.0, 0.0]), tradeoff=0.5)
+    np.testing.assert_array_equal(sel.indices, [0, 2])
 
 
 def test_covering_radius_closed_form():
@@ -75,3 +82,11 @@ def test_bad_inputs():
         select(X, 3, method="d3", quality=q, difficulty=np.ones(3))
     with pytest.raises(UsageError):
         D3Selector(difficulty_weight=2.0)
+
+
+@pytest.mark.parametrize("tradeoff", [0.0, 0.5, 0.9])
+def test_objective_is_the_weighted_covering_radius_of_the_picks(tradeoff):
+    X, q = conflict_set(seed=2)
+    sel = select(X, 15, method="d3", quality=q, tradeoff=tradeoff)
+    value = (q - q.min()) / (q.max() - q.min())
+    assert sel.objective == pytest.approx(covering_radius(X, sel.indices, value + 1e-3), rel=1e-9)

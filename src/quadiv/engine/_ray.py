@@ -159,7 +159,9 @@ class RayEngine:
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
             raise UsageError(f"cannot reach {where}: {str(err).splitlines()[0] if str(err) else type(err).__name__} "
-                             "(start one with 'ray start --head', or check --address)") from None
+                             "(start one with 'ray start --head', or check --address; to join a cluster with token "
+                             "authentication, set RAY_AUTH_MODE=token and its token in ~/.ray/auth_token "
+                             "or RAY_AUTH_TOKEN)") from None
         return ray
 
 

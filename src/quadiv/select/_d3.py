@@ -6,8 +6,9 @@ import math
 import numpy as np
 
 from quadiv.errors import UsageError
-from quadiv.geometry import euclidean_to, farthest_point_greedy
+from quadiv.geometry import FarthestShard
 from quadiv.select._base import Selection, Selector, min_max, register
+from quadiv.select._shards import open_shards, sharded_greedy
 
 _FLOOR = 1e-3  # keeps log w finite for the item with the lowest value
 
@@ -17,18 +18,24 @@ def sample_value(difficulty: np.ndarray, dependability: np.ndarray, difficulty_w
     return difficulty_weight * min_max(difficulty) + (1 - difficulty_weight) * min_max(dependability)
 
 
-def weighted_kcenter_greedy(X: np.ndarray, log_weight: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
-    """Greedy for min_S max_x w(x) * min_{s in S} ||x - s||: add argmax_x w(x) * d(x, S), budget times.
+def _log_cover_score(d: np.ndarray, log_weight: np.ndarray) -> np.ndarray:
+    """log(w(x) d(x, S)) = log w(x) + log d(x, S): the greedy's score (a module function, so that a Ray
+    worker can unpickle it)."""
+    with np.errstate(divide="ignore"):
+        return log_weight + np.log(d)
 
-    The first pick is the item of largest weight (d(x, {}) is taken as 1 for all). Returns the picks
-    and each pick's score w(x) * d(x, S) at the time it was taken.
-    """
-    def score(min_dist: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return log_weight + np.log(min_dist)
 
-    picks, log_gains, _ = farthest_point_greedy(euclidean_to(X), score, len(X), budget, start=1.0)
-    return picks, np.array([math.exp(min(g, 700.0)) for g in log_gains])
+class CoverShard(FarthestShard):
+    """Rows of D3's greedy (see :mod:`quadiv.select._shards`): farthest-first by log w(x) + log d(x, S)
+    from d = 1, answering with the weighted covering radius max_x v'(x) d(x, S) of its rows."""
+
+    def __init__(self, X: np.ndarray, log_weight: np.ndarray, value: np.ndarray):
+        super().__init__(X, log_weight, _log_cover_score, start=1.0)
+        self.value = value
+
+    def update(self, center: np.ndarray | None, picked: int | None) -> tuple[float, int, float]:
+        score, i, _ = super().update(center, picked)
+        return score, i, float(np.max(self.value * self.d))
 
 
 @register
@@ -57,6 +64,7 @@ class D3Selector(Selector):
     """
 
     name = "d3"
+    engines = frozenset({"local", "ray"})  # the same picks on either (farthest-first over shards)
     higher_is_better = False  # the objective is a covering radius
     data_names = ("difficulty", "dependability")  # per-row arrays, given to select()
 
@@ -65,20 +73,26 @@ class D3Selector(Selector):
             raise UsageError(f"difficulty_weight must lie in [0, 1], got {difficulty_weight}")
         self.difficulty_weight = float(difficulty_weight)
 
-    def _select(self, X, budget, quality, tradeoff, groups, seed, difficulty=None, dependability=None) -> Selection:
+    def _select(self, X, budget, quality, tradeoff, groups, seed, difficulty=None, dependability=None,
+                engine=None) -> Selection:
         n = X.shape[0]
         fallback = np.ones(n) if quality is None else quality
         value = sample_value(self._column(difficulty, fallback, "difficulty"),
                              self._column(dependability, fallback, "dependability"), self.difficulty_weight)
-        X64 = np.asarray(X, dtype=np.float64)
+        where = {"engine": engine.name} if engine else {}
         if tradeoff >= 1:
             picks = np.argsort(-value, kind="stable")[:budget]
             gains = value[picks]
+            objective = covering_radius(np.asarray(X, dtype=np.float64), picks, value + _FLOOR)
         else:
             log_weight = tradeoff / (1.0 - tradeoff) * np.log(value + _FLOOR)
-            picks, gains = weighted_kcenter_greedy(X64, log_weight, budget)
-        return Selection(indices=picks, objective=covering_radius(X64, picks, value + _FLOOR),
-                         method=self.name, params={"difficulty_weight": self.difficulty_weight}, gains=gains)
+            with open_shards(engine, X, [log_weight, value + _FLOOR], CoverShard) as shards:
+                picks, log_gains, answers = sharded_greedy(shards, X.__getitem__, budget)
+            gains = np.exp(np.minimum(log_gains, 700.0))
+            objective = max(answer[2] for answer in answers)
+            where = {**where, "shards": len(answers)} if engine else {}
+        return Selection(indices=picks, objective=objective, method=self.name,
+                         params={"difficulty_weight": self.difficulty_weight, **where}, gains=gains)
 
     @staticmethod
     def _column(values: np.ndarray | None, fallback: np.ndarray, label: str) -> np.ndarray:
