@@ -1,8 +1,6 @@
 """D3: greedy selection for a weighted coreset objective over diversity, difficulty and dependability."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from quadiv.errors import UsageError
