@@ -278,3 +278,16 @@ def test_the_cli_runs_on_a_running_cluster_by_its_address(tmp_path: Path) -> Non
         assert picked.returncode == 0, picked.stderr
         outputs.append((json.loads(measured.stdout)["metrics"], out.read_text()))
     assert outputs[0][0] == pytest.approx(outputs[1][0], rel=1e-9) and outputs[0][1] == outputs[1][1]
+
+
+def test_a_pool_file_the_workers_cannot_read_is_a_one_line_input_error(engine, tmp_path: Path) -> None:
+    """The workers map the file by its path; if it is gone (or not shared with the nodes), the job stops
+    with an InputError naming the file, not a Ray traceback."""
+    from quadiv.errors import InputError
+
+    path = tmp_path / "X.npy"
+    np.save(path, clustered(70_000, 8, seed=15))
+    mapped = np.load(path, mmap_mode="r")
+    path.unlink()  # this process keeps its mapping; a worker opening the path finds nothing
+    with pytest.raises(InputError, match=r"cannot read .*X\.npy.*every node can read it"):
+        measure(mapped, None, None, None, metrics=["vendi"], engine=engine)

@@ -23,7 +23,7 @@ import numpy as np
 
 from quadiv._deps import require
 from quadiv.engine._rows import file_rows, resolved
-from quadiv.errors import RemoteError, UsageError
+from quadiv.errors import InputError, QuadivError, RemoteError, UsageError
 from quadiv.measure import _vendi
 
 TASK_RETRIES = 3
@@ -90,7 +90,7 @@ class RayEngine:
         ray = self._connect()
         task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
         refs = [task.remote(fn, *args) for args in arguments]
-        return (ray.get(ref) for ref in refs)
+        return (_get(ray, ref) for ref in refs)
 
     def rows(self, X: Any, index: Any) -> Any:
         """``X[index]`` to send to a task or actor: a :class:`FileRows` (read there) when X is memory-mapped."""
@@ -116,7 +116,7 @@ class RayEngine:
 
         def call(method: str, args_list: Sequence[tuple], which: Sequence[int] | None = None) -> list:
             chosen = actors if which is None else [actors[k] for k in which]
-            return ray.get([actor.call.remote(method, *args) for actor, args in zip(chosen, args_list, strict=True)])
+            return _get(ray, [actor.call.remote(method, *args) for actor, args in zip(chosen, args_list, strict=True)])
 
         try:
             yield call
@@ -162,7 +162,27 @@ class RayEngine:
                              "(start one with 'ray start --head', or check --address; to join a cluster with token "
                              "authentication, set RAY_AUTH_MODE=token and its token in ~/.ray/auth_token "
                              "or RAY_AUTH_TOKEN)") from None
+        if ray.cluster_resources().get("CPU", 0) < 1:
+            where = f"the Ray cluster at {self.address}" if self.address else "the local Ray cluster"
+            raise UsageError(f"{where} has no CPU for quadiv's tasks: start its nodes with CPUs "
+                             "('ray start --num-cpus N')")
         return ray
+
+
+def _get(ray, refs):
+    """ray.get, with a task's failure as the one-line error it is: the worker's own quadiv error, an
+    unreadable input file (InputError), or anything else as a RemoteError."""
+    try:
+        return ray.get(refs)
+    except ray.exceptions.RayTaskError as err:
+        cause = err.cause if isinstance(err.cause, BaseException) else None
+        if isinstance(cause, QuadivError):
+            raise cause from None
+        if isinstance(cause, OSError):
+            raise InputError(f"a Ray worker cannot read {cause.filename or 'its input'}: {cause.strerror or cause} "
+                             "(on a cluster, put the file where every node can read it)") from None
+        raise RemoteError(f"a Ray task failed: {type(cause).__name__ if cause else 'error'}: "
+                          f"{str(cause or err).splitlines()[0]}") from None
 
 
 def _run(fn: Callable, *args) -> Any:

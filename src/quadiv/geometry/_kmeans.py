@@ -5,6 +5,7 @@ import numpy as np
 
 _SEED_ROWS_PER_CENTROID = 64  # k-means++ runs on a sample of at most 64 k rows
 _ASSIGN_BATCH = 65_536  # rows per assignment batch (a task on an engine)
+_TIE = 1e-4  # two centroids this close in float32 score are told apart in float64
 
 
 def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
@@ -44,12 +45,26 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
 
 
 def nearest_centroid(rows: np.ndarray, centroids: np.ndarray, spherical: bool) -> np.ndarray:
-    """Index of each row's nearest centroid: largest inner product (spherical) or smallest L2 distance."""
+    """Index of each row's nearest centroid: largest inner product (spherical) or smallest L2 distance.
+
+    The same answer whatever the number of BLAS threads (a task on an engine has one, this process
+    more): float32 products differ in their last bits with the threads' blocking, so a row whose two
+    best centroids lie within 1e-4 is decided again in float64 against every centroid.
+    """
     import faiss
 
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
     index = (faiss.IndexFlatIP if spherical else faiss.IndexFlatL2)(centroids.shape[1])
     index.add(centroids)
-    return index.search(np.ascontiguousarray(rows, dtype=np.float32), 1)[1].ravel()
+    scores, found = index.search(rows, min(2, len(centroids)))
+    best = found[:, 0].copy()
+    if len(centroids) > 1:
+        near = np.flatnonzero(np.abs(scores[:, 0] - scores[:, 1]) < _TIE)
+        if near.size:
+            R, C = rows[near].astype(np.float64), centroids.astype(np.float64)
+            closeness = R @ C.T if spherical else 2.0 * (R @ C.T) - np.einsum("ij,ij->i", C, C)
+            best[near] = np.argmax(closeness, axis=1)
+    return best
 
 
 def kmeans_pp(rows: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
