@@ -100,8 +100,8 @@ def _minhash_edges(texts: Sequence[str], alive: np.ndarray, threshold: float, nu
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     batches = ((([texts[i] for i in alive[lo:lo + _TEXT_BATCH]], num_perm, seed))
                for lo in range(0, len(alive), _TEXT_BATCH))
-    signatures = np.concatenate(list(engine.map(minhash_signatures, batches)))
-    found = list(engine.map(band_pairs, ((signatures[:, i * lsh.r:(i + 1) * lsh.r],) for i in range(lsh.b))))
+    signatures = np.concatenate(list(_map(engine, minhash_signatures, batches)))
+    found = list(_map(engine, band_pairs, ((signatures[:, i * lsh.r:(i + 1) * lsh.r],) for i in range(lsh.b))))
     a = np.concatenate([pair[0] for pair in found])
     b = np.concatenate([pair[1] for pair in found])
     unique = np.unique(a * len(alive) + b)
@@ -132,12 +132,17 @@ def _semantic_edges(X: np.ndarray, alive: np.ndarray, threshold: float, seed: in
     from quadiv.geometry import kmeans, unit_rows
 
     Z = unit_rows(X[alive], empty_axis=False)  # a zero row stays zero: similar to nothing, never removed
-    labels, _ = kmeans(Z, max(1, round(math.sqrt(len(alive)))), seed, engine=engine if len(alive) > 1 else None)
+    labels, _ = kmeans(Z, max(1, round(math.sqrt(len(alive)))), seed, engine=engine)
     members = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
-    found = list(engine.map(close_pairs, ((Z[rows], threshold) for rows in members)))
+    found = list(_map(engine, close_pairs, ((Z[rows], threshold) for rows in members)))
     a = np.concatenate([rows[pair[0]] for rows, pair in zip(members, found, strict=True)])
     b = np.concatenate([rows[pair[1]] for rows, pair in zip(members, found, strict=True)])
     return alive[a], alive[b]
+
+
+def _map(engine, fn, arguments):
+    """fn(*args) for each tuple of arguments, in order: as tasks of a :mod:`quadiv.engine` engine, or here."""
+    return engine.map(fn, arguments) if engine is not None else (fn(*args) for args in arguments)
 
 
 def _as_edges(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -214,12 +219,10 @@ def dedup(texts: Sequence[str], X: np.ndarray | None = None, quality: np.ndarray
     batch of texts, the LSH candidates per band, the k-means assignment and each cluster's close pairs
     as its tasks; the components are formed here from the edges, so the groups removed are the same.
     """
-    from quadiv.engine import LocalEngine
-
     n = len(texts)
     q = _check(texts, X, quality, minhash_threshold, semantic_threshold, num_perm)
     run = {"exact": exact, "minhash_threshold": minhash_threshold, "semantic_threshold": semantic_threshold,
-           "num_perm": num_perm, "seed": seed, "engine": engine or LocalEngine()}
+           "num_perm": num_perm, "seed": seed, "engine": engine}
     if groups is None:
         return _dedup(texts, X, q, **run)
     labels = np.asarray(groups)
