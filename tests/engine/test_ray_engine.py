@@ -159,9 +159,15 @@ def test_facility_location_on_ray_is_the_local_partitioned_run(engine, partition
     assert np.array_equal(local.indices, on_ray.indices)
     assert np.array_equal(local.gains, on_ray.gains, equal_nan=True) and local.objective == on_ray.objective
     assert on_ray.params.pop("engine") == "ray" and on_ray.params == local.params
-    default = select(X, 80, "facility-location", quality=quality, tradeoff=0.3, seed=2, engine=engine)
+    default = select(X, 80, "facility-location", quality=quality, tradeoff=0.3, seed=2, engine=engine,
+                     mode="sparse")
     assert (default.params["partition"], default.params["partitions"], default.params["merge"]) == ("kmeans", 2, "gains")
     assert default.params["sample_check"]["ratio"] > 0.95
+    # a pool small enough for the exact dense greedy is not split: the local picks
+    small = select(X[:3000], 40, "facility-location", quality=quality[:3000], tradeoff=0.3, seed=2, engine=engine)
+    alone = select(X[:3000], 40, "facility-location", quality=quality[:3000], tradeoff=0.3, seed=2)
+    assert small.params["mode"] == "dense" and "partition" not in small.params
+    assert np.array_equal(small.indices, alone.indices)
 
 
 @pytest.mark.parametrize("method", ["cluster", "quad", "quadmix"])

@@ -85,7 +85,8 @@ class FacilityLocation(Selector):
     sparse graph; ``seed`` reaches the IVF k-means and the partition. ``partition``: "none" (one
     graph over the pool), "kmeans" or "random" (sparse greedy per part with the pool's normalisers,
     then a merge: see :mod:`quadiv.select._fl_partitions`; the Ray engine's default is "kmeans", one
-    part per worker and per 1M rows unless ``partitions`` is given); ``merge``: "gains" (exact merge
+    part per worker and per 1M rows unless ``partitions`` is given, for pools in sparse mode; a pool small
+    enough for the dense mode runs here); ``merge``: "gains" (exact merge
     of the parts' gains; k-means parts), "greedi" (GreeDi's second round on a sample of
     ``ground_rows`` items) or "auto" (gains for k-means, greedi for random parts); ``check_rows``:
     size of the sample on which a partitioned run also reports its objective against one machine's
@@ -132,7 +133,9 @@ class FacilityLocation(Selector):
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
         weighted = self.weighting == "inverse-density"
-        partition = "kmeans" if engine is not None and self.partition == "none" else self.partition
+        # on Ray a pool is split only where the local path would use the kNN graph: a pool that takes the
+        # exact dense greedy is small enough for this process, and keeps the local picks
+        partition = "kmeans" if engine is not None and self.partition == "none" and not dense else self.partition
         if partition != "none":
             return self._partitioned(X, budget, q, tradeoff, seed, engine, partition)
         if dense:
