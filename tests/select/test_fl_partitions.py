@@ -140,3 +140,29 @@ def test_partitioned_runs_record_their_scheme_and_a_sample_check() -> None:
 def test_bad_partition_settings_are_one_line_errors(params, message) -> None:
     with pytest.raises(UsageError, match=message):
         get_selector("facility-location", **params)
+
+
+def test_the_cli_reports_the_scheme_of_a_partitioned_run(monkeypatch, capsys, tmp_path) -> None:
+    import json
+    import sys
+
+    from quadiv import cli
+
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "X.npy", unit_rows(rng.normal(size=(3000, 8)).astype(np.float32)))
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": f"row {i}"}) + "\n" for i in range(3000)))
+    base = ["quadiv", "select", str(pool), "--embeddings", str(tmp_path / "X.npy"), "-n", "30",
+            "--param", "partition=kmeans", "--param", "partitions=2", "-o", str(tmp_path / "out.jsonl")]
+    for extra in (["--json"], []):
+        monkeypatch.setattr(sys, "argv", [*base, *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        if extra:
+            params = json.loads(out)["params"]
+            assert (params["partition"], params["partitions"], params["merge"]) == ("kmeans", 2, "gains")
+            assert set(params["sample_check"]) == {"rows", "budget", "partitions", "ratio"}
+        else:
+            assert "2 kmeans parts, gains merge (seed 0)" in out and "sample check:" in out

@@ -72,7 +72,8 @@ def select_command(
     summary = {"method": method, "budget": budget, "selected": len(chosen), "objective": result.objective,
                "objective_sense": "max" if result.higher_is_better else "min",
                "tradeoff": tradeoff, "embedder": label, "field": pool.field, "output": str(output),
-               "metrics": metrics, **({"score_fields": score_columns} if score_columns else {})}
+               "metrics": metrics, **({"score_fields": score_columns} if score_columns else {}),
+               "params": result.params}
     if groups is not None:
         from quadiv.measure import group_counts
 
@@ -102,6 +103,13 @@ def _print_select(report: dict) -> None:
               f"(objective {report['objective']:.4g}, {'higher' if report['objective_sense'] == 'max' else 'lower'} "
               f"is better; field {report['field']}, embedder {report['embedder']})",
               highlight=False)
+    params = report.get("params", {})
+    if "partition" in params:
+        check = params.get("sample_check")
+        out.print(f"{params['partitions']} {params['partition']} parts, {params['merge']} merge (seed {params['seed']}); "
+                  f"{params['guarantee']}"
+                  + (f"; sample check: {check['ratio']:.4f} of one machine's greedy on {check['rows']} rows"
+                     if check else ""), highlight=False)
     out.print(table)
     if "groups" in report:
         counts = Table()
