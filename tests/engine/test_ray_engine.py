@@ -297,3 +297,25 @@ def test_a_pool_file_the_workers_cannot_read_is_a_one_line_input_error(engine, t
     path.unlink()  # this process keeps its mapping; a worker opening the path finds nothing
     with pytest.raises(InputError, match=r"cannot read .*X\.npy.*every node can read it"):
         measure(mapped, None, None, None, metrics=["vendi"], engine=engine)
+
+
+def test_embedding_on_ray_actors_fills_the_cache_like_the_local_run(engine, tmp_path: Path, monkeypatch) -> None:
+    """The static embedder, pickled to one actor per CPU, encodes the missing batches; the vectors equal
+    the local ones, and the cache then holds every text, so a rerun encodes nothing."""
+    from quadiv.embed import EmbeddingCache, embed, get_embedder
+
+    model = get_embedder("static")
+    texts = [f"text number {i} about {['cats', 'ships', 'tax law', 'rain'][i % 4]}" for i in range(9000)]
+    local = embed(texts, embedder=model, cache=False, batch_size=1000)
+    cache = EmbeddingCache(model.name, path=tmp_path / "cache.sqlite")
+    on_ray = embed(texts, embedder=model, cache=cache, batch_size=1000, engine=engine)
+    assert np.array_equal(local, on_ray)
+
+    class Refuses:
+        name, dim = model.name, model.dim
+
+        def encode(self, batch):
+            raise AssertionError(f"encoded {len(batch)} texts again")
+
+    assert np.array_equal(embed(texts, embedder=Refuses(), cache=cache), local)
+    cache.close()

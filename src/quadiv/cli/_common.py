@@ -119,7 +119,7 @@ def template_columns(field: str | None) -> set[str]:
 
 
 def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_field: str | None,
-                base_url: str | None, quiet: bool, instruction_field: str | None = None):
+                base_url: str | None, quiet: bool, instruction_field: str | None = None, engine=None):
     """(X, embedder label) from a .npy file, a column, or an embedder over the pool's texts.
 
     An embedder that takes prompts (``grad:``) gets ``join_prompt(instruction, text)`` per row when
@@ -145,7 +145,8 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
         with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
             model.build(progress=advance)
     with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
-        X = embed(texts, embedder=model, progress=counting(advance))
+        X = embed(texts, embedder=model, progress=counting(advance),
+                  engine=None if engine is None or engine.name == "local" else engine)
     return X, embedder
 
 
@@ -280,10 +281,11 @@ class EmbeddingSource:
     embedding_field: str | None = _option(EMB_FIELD)
     base_url: str | None = _option(BASE_URL)
 
-    def load(self, pool, quiet: bool, instruction_field: str | None = None):
-        """(X, embedder label) for ``pool``; ``instruction_field`` holds the prompts of a ``grad:`` embedder."""
+    def load(self, pool, quiet: bool, instruction_field: str | None = None, engine=None):
+        """(X, embedder label) for ``pool``; ``instruction_field`` holds the prompts of a ``grad:`` embedder;
+        ``engine`` (not local) encodes the texts in its actors."""
         return load_embeddings_for(pool, self.embedder, self.embeddings, self.embedding_field, self.base_url, quiet,
-                                   instruction_field)
+                                   instruction_field, engine)
 
 
 @dataclasses.dataclass

@@ -45,7 +45,7 @@ def dedup_command(
             io.check_writable(pool.table.schema, path)
     X = None
     if semantic is not None:
-        X, _ = embedding.load(pool, quiet)
+        X, _ = embedding.load(pool, quiet, engine=where)
     quality = pool.floats(quality_field) if quality_field else None
     groups = pool.labels(group_field) if group_field else None
     with _common.progress("removing duplicates", None, quiet):

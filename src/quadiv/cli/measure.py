@@ -52,7 +52,7 @@ def measure_command(
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (input_field, top_logprobs_field, embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)
-    X, label = embedding.load(pool, quiet, quality_source.instruction_field)
+    X, label = embedding.load(pool, quiet, quality_source.instruction_field, engine=where)
     pool, X, quality = quality_source.load(pool, X, quiet)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None

@@ -53,7 +53,7 @@ def select_command(
                              (embedding.embedding_field, *quality_source.columns, *(score_columns or ())), whole_rows=True)
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
-    X, label = embedding.load(pool, quiet, quality_source.instruction_field)
+    X, label = embedding.load(pool, quiet, quality_source.instruction_field, engine=where)
     pool, X, quality = quality_source.load(pool, X, quiet)
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -95,13 +97,17 @@ def embed(
     cache: bool | EmbeddingCache = True,
     batch_size: int = 4096,
     progress: Callable[[int], None] | None = None,
+    engine=None,
     **options,
 ) -> np.ndarray:
     """Embed texts (or a pool's rendered texts), reusing cached rows: (n, dim) float32, unit rows, in order.
 
     Identical texts are encoded once; only texts missing from the cache are encoded, ``batch_size`` at a
     time, and each batch is committed to the cache before the next, so a killed run resumes where it
-    stopped. ``progress(n_done)`` receives the number of input rows finished so far.
+    stopped. ``progress(n_done)`` receives the number of input rows finished so far. ``engine`` (a
+    :mod:`quadiv.engine` engine that holds actors, e.g. Ray) encodes the missing batches in a pool of
+    actors, one copy of the embedder each, as many batches at once as it has workers; the driver stores
+    each batch in the cache as it returns, in order, so a rerun embeds nothing twice.
     """
     texts = getattr(texts, "texts", texts)  # a quadiv Pool embeds its field or template
     if isinstance(texts, str):
@@ -122,7 +128,10 @@ def embed(
     rows_per_unique = np.bincount(inverse, minlength=len(unique_keys))
     store = _open_cache(cache, model.name)
     try:
-        return _fill(model, store, unique_keys, unique_text, rows_per_unique, batch_size, progress)[inverse]
+        encode = _encoder(model, engine)
+        with encode as batches:
+            return _fill(batches, store, unique_keys, unique_text, rows_per_unique, batch_size, progress,
+                         model)[inverse]
     finally:
         if store is not None and not isinstance(cache, EmbeddingCache):
             store.close()
@@ -136,8 +145,37 @@ def _open_cache(cache: bool | EmbeddingCache, name: str) -> EmbeddingCache | Non
     return EmbeddingCache(name) if cache else None
 
 
-def _fill(model, store, keys, texts, rows_per_unique, batch_size, progress) -> np.ndarray:
-    """Vectors of the unique texts: cached ones looked up in bulk, the rest encoded and stored batch by batch."""
+def _encoder(model, engine):
+    """A context yielding ``encode_all(list of text batches) -> iterator of vector batches, in order``:
+    here one batch after another, or on the engine's actors (each holding a copy of ``model``) a wave of
+    as many batches as it has workers at a time."""
+    if engine is None or not hasattr(engine, "actors"):
+        return contextlib.nullcontext(lambda batches: (model.encode(batch) for batch in batches))
+    return _actor_encoder(model, engine)
+
+
+@contextlib.contextmanager
+def _actor_encoder(model, engine):
+    workers = engine.parallelism()
+    with engine.actors(functools.partial(_same, model), [()] * workers) as call:
+
+        def encode_all(batches):
+            batches = list(batches)
+            for lo in range(0, len(batches), workers):
+                wave = batches[lo:lo + workers]
+                yield from call("encode", [(batch,) for batch in wave], which=list(range(len(wave))))
+
+        yield encode_all
+
+
+def _same(model):
+    """The model itself (an actor's factory: the embedder arrives pickled)."""
+    return model
+
+
+def _fill(encode_all, store, keys, texts, rows_per_unique, batch_size, progress, model) -> np.ndarray:
+    """Vectors of the unique texts: cached ones looked up in bulk, the rest encoded (``encode_all``) and
+    stored batch by batch; ``model.dim`` is asked only when there is no text (a remote model's dim costs a request)."""
     if store is not None:
         found, cached = store.get(keys)
     else:
@@ -149,9 +187,9 @@ def _fill(model, store, keys, texts, rows_per_unique, batch_size, progress) -> n
     done = int(rows_per_unique[found].sum())
     if progress is not None:
         progress(done)
-    for lo in range(0, missing.size, batch_size):
-        idx = missing[lo : lo + batch_size]
-        vectors = np.asarray(model.encode(list(texts[idx])), dtype=np.float32)
+    chunks = [missing[lo : lo + batch_size] for lo in range(0, missing.size, batch_size)]
+    for idx, vectors in zip(chunks, encode_all(list(texts[idx]) for idx in chunks), strict=True):
+        vectors = np.asarray(vectors, dtype=np.float32)
         if store is not None:
             store.put([keys[i] for i in idx], vectors)
         if out is None:
