@@ -9,6 +9,7 @@
     │   └── ParameterError       a parameter the chosen method or strategy lacks
     ├── MissingDependencyError   an optional package is not installed (names the extra)
     ├── RemoteError              a server refused a request, could not be reached, or kept failing
+    │   ├── WorkerLost               a Ray actor holding part of a job's state died
     │   ├── EmbeddingRequestError    the OpenAI-compatible embeddings endpoint
     │   └── BackendRequestError      the OpenAI-compatible chat completions endpoint
     ├── GenerationError          a prompt kept getting empty or missing text from the backend
@@ -72,6 +73,10 @@ class RemoteError(QuadivError):
     def __init__(self, message: str, *, status: int | None = None, problem: str | None = None):
         super().__init__(message)
         self.status, self.problem = status, problem
+
+
+class WorkerLost(RemoteError):
+    """A worker that held part of a job's state (a Ray actor) died; the job can run again from its inputs."""
 
 
 class EmbeddingRequestError(RemoteError):

@@ -319,3 +319,42 @@ def test_embedding_on_ray_actors_fills_the_cache_like_the_local_run(engine, tmp_
 
     assert np.array_equal(embed(texts, embedder=Refuses(), cache=cache), local)
     cache.close()
+
+
+def _actor_workers() -> list[int]:
+    """PIDs of the Ray workers that hold quadiv's actors now (Ray titles them ray::_Held)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_Held"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")
+def test_an_actor_killed_mid_selection_changes_nothing(engine) -> None:
+    """Pattern B keeps each shard's state in an actor; when one dies mid-job the selection runs again
+    from its inputs and makes the local picks."""
+    import signal
+    import threading
+    import time
+
+    X = clustered(60_000, 32, seed=16)
+    expected = select(X, 600, "k-center", seed=4)
+    result: dict = {}
+    job = threading.Thread(target=lambda: result.update(chosen=select(X, 600, "k-center", seed=4, engine=engine)))
+    job.start()
+    killed, deadline = None, time.monotonic() + 60
+    while killed is None and job.is_alive() and time.monotonic() < deadline:
+        held = _actor_workers()
+        if held:
+            time.sleep(0.5)  # let the picks start
+            os.kill(held[0], signal.SIGKILL)
+            killed = held[0]
+        time.sleep(0.01)
+    job.join(timeout=300)
+    assert killed is not None, "no Ray actor was seen holding a shard"
+    assert np.array_equal(result["chosen"].indices, expected.indices)
+    assert result["chosen"].objective == expected.objective

@@ -23,7 +23,7 @@ import numpy as np
 
 from quadiv._deps import require
 from quadiv.engine._rows import file_rows, resolved
-from quadiv.errors import InputError, QuadivError, RemoteError, UsageError
+from quadiv.errors import InputError, QuadivError, RemoteError, UsageError, WorkerLost
 from quadiv.measure import _vendi
 
 TASK_RETRIES = 3
@@ -107,8 +107,9 @@ class RayEngine:
         numbered in ``which``) with its own args at once and returns the answers in order.
 
         Each actor holds its share of the CPUs (fractional when there are more actors than CPUs, so all
-        of them start). An actor's state is lost with its worker, so a dead actor is a one-line error,
-        not a silent retry; the actors are killed on the way out."""
+        of them start). An actor's state is lost with its worker, so a dead actor raises
+        :class:`quadiv.errors.WorkerLost` (the caller reruns the job, see ``Selector.select``); the
+        actors are killed on the way out."""
         ray = self._connect()
         share = min(1.0, self.parallelism() / max(1, len(arguments)))
         Actor = ray.remote(num_cpus=share, max_restarts=0, runtime_env=ONE_THREAD)(_Held)
@@ -121,8 +122,8 @@ class RayEngine:
         try:
             yield call
         except ray.exceptions.RayActorError as err:
-            raise RemoteError(f"a Ray worker holding part of the selection died ({type(err).__name__}); "
-                              "run the selection again (its picks do not depend on the workers)") from None
+            raise WorkerLost(f"a Ray worker holding part of the job died ({type(err).__name__}); "
+                             "check the cluster's nodes and memory, then run it again") from None
         finally:
             for actor in actors:
                 ray.kill(actor)

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from quadiv._registry import Registry
-from quadiv.errors import UsageError
+from quadiv.errors import UsageError, WorkerLost
 from quadiv.geometry import unit_rows
 
 
@@ -67,7 +67,8 @@ class Selector:
         """Choose ``budget`` items of ``X``; ``data`` are the method's own inputs (:attr:`data_names`).
 
         ``engine`` (a :mod:`quadiv.engine` engine, default this process) runs the method where it can
-        (:attr:`engines`); the picks are the ones this process makes.
+        (:attr:`engines`); the picks are the ones this process makes. If a worker holding part of the
+        state dies, the selection runs once more from its inputs (a second loss is the error).
         """
         if engine is not None:
             self.check_engine(engine.name)
@@ -97,7 +98,12 @@ class Selector:
                 raise UsageError(f"groups must have one label per item ({n}), got shape {groups.shape}")
         if engine is not None:
             data["engine"] = engine
-        result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed), **data)
+        try:
+            result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed), **data)
+        except WorkerLost:  # an actor holding shards died: the picks do not depend on the workers, run again
+            if engine is None:
+                raise
+            result = self._select(X, int(budget), quality, float(tradeoff), groups, int(seed), **data)
         result.higher_is_better, result.tradeoff = self.higher_is_better, float(tradeoff)
         return result
 
