@@ -92,12 +92,13 @@ def test_the_cli_measures_on_ray(engine, monkeypatch, capsys, tmp_path: Path) ->
     assert results[0]["groups"]["a"]["vendi"] == pytest.approx(results[1]["groups"]["a"]["vendi"], rel=1e-9)
 
 
-def _task_workers() -> list[int]:
-    """PIDs of Ray workers running a measure batch now (Ray titles a busy worker ray::<function>)."""
+def _workers(title: bytes) -> list[int]:
+    """PIDs of the Ray workers busy with ``title`` now (Ray titles a task's worker ray::<function> and an
+    actor's ray::<class>)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_run"):
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(title):
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -119,7 +120,7 @@ def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
     job.start()
     killed, deadline = None, time.monotonic() + 60
     while killed is None and job.is_alive() and time.monotonic() < deadline:
-        busy = _task_workers()
+        busy = _workers(b"ray::_run")
         if busy:
             os.kill(busy[0], signal.SIGKILL)
             killed = busy[0]
@@ -321,18 +322,6 @@ def test_embedding_on_ray_actors_fills_the_cache_like_the_local_run(engine, tmp_
     cache.close()
 
 
-def _actor_workers() -> list[int]:
-    """PIDs of the Ray workers that hold quadiv's actors now (Ray titles them ray::_Held)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::_Held"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")
 def test_an_actor_killed_mid_selection_changes_nothing(engine) -> None:
     """Pattern B keeps each shard's state in an actor; when one dies mid-job the selection runs again
@@ -348,7 +337,7 @@ def test_an_actor_killed_mid_selection_changes_nothing(engine) -> None:
     job.start()
     killed, deadline = None, time.monotonic() + 60
     while killed is None and job.is_alive() and time.monotonic() < deadline:
-        held = _actor_workers()
+        held = _workers(b"ray::_Held")
         if held:
             time.sleep(0.5)  # let the picks start
             os.kill(held[0], signal.SIGKILL)
