@@ -333,15 +333,19 @@ def test_an_actor_killed_mid_selection_changes_nothing(engine) -> None:
     X = clustered(60_000, 32, seed=16)
     expected = select(X, 600, "k-center", seed=4)
     result: dict = {}
+    earlier = set(_workers(b"ray::_Held"))  # actors of earlier tests may still be on their way out
     job = threading.Thread(target=lambda: result.update(chosen=select(X, 600, "k-center", seed=4, engine=engine)))
     job.start()
     killed, deadline = None, time.monotonic() + 60
     while killed is None and job.is_alive() and time.monotonic() < deadline:
-        held = _workers(b"ray::_Held")
+        held = [pid for pid in _workers(b"ray::_Held") if pid not in earlier]
         if held:
             time.sleep(0.5)  # let the picks start
-            os.kill(held[0], signal.SIGKILL)
-            killed = held[0]
+            try:
+                os.kill(held[0], signal.SIGKILL)
+                killed = held[0]
+            except ProcessLookupError:  # gone meanwhile: look again
+                earlier.add(held[0])
         time.sleep(0.01)
     job.join(timeout=300)
     assert killed is not None, "no Ray actor was seen holding a shard"
