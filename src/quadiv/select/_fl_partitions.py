@@ -182,10 +182,12 @@ def _greedi_round(X, q, t, budget, seed, call, members, labels, ground_rows) -> 
     proposals = [rows for rows, _ in call("more", [(budget,)] * len(members))]
     n = X.shape[0]
     ground = np.sort(np.random.default_rng(seed + 1).choice(n, min(n, int(ground_rows)), replace=False))
+    part = labels[ground]
     w = np.empty(ground.size)
-    for p, rows in enumerate(members):
-        mine = labels[ground] == p
-        w[mine] = call("weights", [(np.searchsorted(rows, ground[mine]),)], which=[p])[0]
+    mine = [part == p for p in range(len(members))]
+    for p, weights in enumerate(call("weights", [(np.searchsorted(rows, ground[mine[p]]),)
+                                                  for p, rows in enumerate(members)])):
+        w[mine[p]] = weights
     G = X[ground]
     union = np.concatenate(proposals)
     chosen, gains, _ = _dense_greedy(X[union], budget, q[union], t, w=w, ground=G)
