@@ -1,12 +1,14 @@
-"""``RayEngine``: measure's one-pass sums and k-means assignment as Ray tasks (SCALE.md pattern A), the
-greedy selections (k-center, MMR, DPP) over shards held by actors (pattern B), the same numbers and
-picks as one process, and facility location over partitions held by actors (pattern C).
+"""``RayEngine``: measure's one-pass sums, k-means assignment and dedup's batches as Ray tasks (SCALE.md
+patterns A and D), the greedy selections (k-center, MMR, DPP, D3) over shards held by actors (pattern B),
+the same numbers and picks as one process, facility location over partitions held by actors (pattern C),
+and embedders held by actors.
 
 Each task computes :func:`quadiv.measure._vendi.batch_moments` of one batch of rows
 [k * B, (k + 1) * B) with the one-process batch size B, and the driver adds them in k order, so the
 dual Gram, column sums and sums of squares are the one-process ones bit for bit: the Vendi of every
 order, qVendi and mean pairwise distance are equal, not close. The driver holds one d x d sum and one
-batch's result at a time (O(d^2)); each batch is copied once to Ray's object store. A task whose worker dies is
+batch's result at a time (O(d^2)); each batch is copied once to Ray's object store, or read by the worker
+from the file when the pool is memory-mapped (:mod:`quadiv.engine._rows`). A task whose worker dies is
 re-run (``max_retries``); a batch's result does not depend on which worker computed it.
 """
 from __future__ import annotations
