@@ -206,12 +206,18 @@ def facility_location_objective(
     ground = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
     weighted = weighting == "inverse-density"
     w = _density_weights(X, int(n_density), ground) if weighted else np.ones(ground.size)
+    return _exact_objective(X, indices, q, tradeoff, k, ground, w)
+
+
+def _exact_objective(X: np.ndarray, indices: np.ndarray, q: np.ndarray, t: float, k: int, ground: np.ndarray,
+                     w: np.ndarray) -> float:
+    """f(S) of unit X over the ``ground`` rows with their weights ``w`` and unit quality ``q``, budget k."""
     chosen = X[indices]
     total = 0.0
     for lo in range(0, ground.size, _ROW_BLOCK):
         s = X[ground[lo:lo + _ROW_BLOCK]] @ chosen.T
         total += float(np.max(s * s, axis=1, initial=0.0) @ w[lo:lo + _ROW_BLOCK])
-    return (1.0 - tradeoff) * total / _total_weight(w, ground.size) + tradeoff * float(q[indices].sum()) / k
+    return (1.0 - t) * total / _total_weight(w, ground.size) + t * float(q[indices].sum()) / k
 
 
 def _check_weighting(weighting: str, n_density: int) -> None:

@@ -36,13 +36,15 @@ import math
 import numpy as np
 
 from quadiv.geometry import kmeans, knn_graph
+from quadiv.select._base import unit_quality
 from quadiv.select._facility_location import (
     SparseGreedy,
     _dense_greedy,
+    _density_weights,
+    _exact_objective,
     _inverse,
     _neighbour_density,
     _total_weight,
-    facility_location_objective,
 )
 from quadiv.select._shards import local_actors, open_actors
 
@@ -233,10 +235,13 @@ def _sample_check(X, budget, q, t, seed, *, rows: int, graph: dict, n_density, *
         total = _total_weight(np.asarray(call("build", [(Xs,)])), sample.size)
         call("start", [((1.0 - t) / total, t / k)])
         single = call("more", [(k,)])[0][0]
-    weighting = "uniform" if n_density is None else "inverse-density"
+    # facility_location_objective's computation, its exact-kNN weights computed once for both selections
+    ground = np.arange(sample.size)
+    w = np.ones(sample.size) if n_density is None else _density_weights(Xs, n_density)
+    qs_ranked = unit_quality(qs, sample.size)
 
     def score(picks):
-        return facility_location_objective(Xs, picks, qs, t, k, weighting=weighting, n_density=n_density or 10)
+        return _exact_objective(Xs, np.asarray(picks, dtype=np.int64), qs_ranked, t, k, ground, w)
 
     local = score(single)
     return {"rows": int(sample.size), "budget": k, "partitions": parts,
