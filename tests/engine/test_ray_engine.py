@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -19,6 +20,7 @@ from quadiv.geometry import unit_rows
 from quadiv.measure import measure
 from quadiv.select import select
 
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 METRICS = ["vendi", "vendi_q0.5", "vendi_q2", "vendi_qinf", "vendi_q0.7", "qvendi", "mean_pairwise_distance"]
 
 
@@ -300,8 +302,8 @@ def test_a_pool_file_the_workers_cannot_read_is_a_one_line_input_error(engine, t
         measure(mapped, None, None, None, metrics=["vendi"], engine=engine)
 
 
-def test_embedding_on_ray_actors_fills_the_cache_like_the_local_run(engine, tmp_path: Path, monkeypatch) -> None:
-    """The static embedder, pickled to one actor per CPU, encodes the missing batches; the vectors equal
+def test_embedding_on_ray_tasks_fills_the_cache_like_the_local_run(engine, tmp_path: Path, monkeypatch) -> None:
+    """The static embedder, stored once, encodes the missing batches as tasks; the vectors equal
     the local ones, and the cache then holds every text, so a rerun encodes nothing."""
     from quadiv.embed import EmbeddingCache, embed, get_embedder
 
@@ -320,6 +322,62 @@ def test_embedding_on_ray_actors_fills_the_cache_like_the_local_run(engine, tmp_
 
     assert np.array_equal(embed(texts, embedder=Refuses(), cache=cache), local)
     cache.close()
+
+
+def test_map_with_a_window_keeps_the_order_and_submits_lazily(engine) -> None:
+    taken = []
+
+    def arguments():
+        for i in range(12):
+            taken.append(i)
+            yield (i,)
+
+    results = engine.map(np.square, arguments(), window=3)
+    assert next(results) == 0 and len(taken) <= 4  # three submitted, then one more as the first is taken
+    assert [0, *results] == [i * i for i in range(12)]
+    assert list(engine.map(np.square, [(i,) for i in range(5)])) == [0, 1, 4, 9, 16]
+    assert engine.map is not None and list(get_engine("local").map(np.square, [(3,)], window=1)) == [9]
+
+
+def test_scoring_on_ray_equals_the_local_scores_and_fills_the_cache(engine, tmp_path: Path) -> None:
+    """The heuristic scorer, stored once, scores the missing batches as tasks: the scores and every extra
+    column equal the local ones, and the cache then holds every item, so a rerun scores nothing."""
+    from quadiv.quality import Item, ScoreCache, get_scorer, score
+
+    rows = [json.loads(line) for line in (DATA / "alpaca_eval_outputs.jsonl").read_text().splitlines()][:1500]
+    items = [Item(r["output"], r["instruction"]) for r in rows]
+    model = get_scorer("heuristic")
+    local = score(items, model, cache=False, batch_size=200)
+    cache = ScoreCache(model.name, path=tmp_path / "scores.sqlite")
+    on_ray = score(items, model, cache=cache, batch_size=200, engine=engine)
+    assert np.array_equal(local.values, on_ray.values, equal_nan=True)
+    assert local.columns.keys() == on_ray.columns.keys()
+    for name, column in local.columns.items():
+        np.testing.assert_array_equal(column, on_ray.columns[name], err_msg=name)
+
+    class Refuses:
+        name, batch_size, higher_is_better = model.name, 100, True
+
+        def score(self, batch):
+            raise AssertionError(f"scored {len(batch)} items again")
+
+    assert np.array_equal(score(items, Refuses(), cache=cache).values, local.values, equal_nan=True)
+    cache.close()
+
+
+def test_the_cli_scores_on_ray(engine, monkeypatch, capsys, tmp_path: Path) -> None:
+    pool = DATA / "gsm8k_model_solutions.jsonl"
+    written = []
+    for name, extra in (("local", []), ("ray", ["--engine", "ray"])):
+        out = tmp_path / f"{name}.parquet"
+        monkeypatch.setattr(sys, "argv", ["quadiv", "score", str(pool), "--field", "solution", "-o", str(out),
+                                          "--json", *extra])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code == 0, capsys.readouterr().err
+        capsys.readouterr()
+        written.append(pq.read_table(out))
+    assert written[0].equals(written[1])
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")

@@ -42,8 +42,8 @@ QUALITY_PARAM = typer.Option([], "--quality-param", metavar="N=V",
 QUALITY_MISSING = typer.Option(
     "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
 ENGINE = typer.Option(None, "--engine", help="Where the work runs: local (default) or ray (pip install 'quadiv[ray]'; "
-                      "the same answers: measure's Vendi and pairwise sums; select's k-center, mmr, dpp). "
-                      "Default: $QUADIV_ENGINE.")
+                      "the same answers: embedding, scoring, measure's sums, select's greedy methods, dedup; "
+                      "facility location over recorded partitions). Default: $QUADIV_ENGINE.")
 ADDRESS = typer.Option(None, "--address", help="A running Ray cluster (host:port) for --engine ray; "
                        "default: a local one started for the run.")
 REPORT = typer.Option(None, "--report", help="Also write a self-contained HTML report here.")
@@ -146,7 +146,7 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
             model.build(progress=advance)
     with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
         X = embed(texts, embedder=model, progress=counting(advance),
-                  engine=None if engine is None or engine.name == "local" else engine)
+                  engine=remote(engine))
     return X, embedder
 
 
@@ -248,8 +248,9 @@ def needs_whole_rows(scorer, instruction_field: str | None) -> bool:
 
 
 def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instruction_field: str | None,
-                 quiet: bool):
-    """(pool, X, quality) from ``--quality-field``, or by scoring the pool with the ``--quality`` scorer.
+                 quiet: bool, engine=None):
+    """(pool, X, quality) from ``--quality-field``, or by scoring the pool with the ``--quality`` scorer
+    (on ``engine``'s tasks when it is not local).
 
     The score joins the pool as a column named after the scorer, so rows written out carry it (its other
     columns, such as the heuristic rules' statistics, are for `quadiv score`).
@@ -262,9 +263,14 @@ def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instr
 
     with progress(f"scoring ({scorer[0]})", len(pool), quiet) as advance:
         (result,) = score_pool(pool, [scorer], instruction_field=instruction_field,
-                               progress=lambda label, total: counting(advance))
+                               progress=lambda label, total: counting(advance), engine=remote(engine))
     pool = Pool(with_columns(pool.table, {result.column: result.scores.values}), pool.path, pool.field)
     return pool_quality(pool, X, result.column, missing, higher_is_better=result.scorer.higher_is_better)
+
+
+def remote(engine):
+    """``engine`` when it runs work elsewhere (Ray), else None: the library's local paths need no engine."""
+    return None if engine is None or engine.name == "local" else engine
 
 
 def _option(default: Any) -> Any:
@@ -313,10 +319,10 @@ class QualitySource:
         """Whether the pool must be read whole (to guess the scorer's instruction column)."""
         return needs_whole_rows(self.scorer, self.instruction_field)
 
-    def load(self, pool, X, quiet: bool):
-        """(pool, X, quality): read the column, or score the pool."""
+    def load(self, pool, X, quiet: bool, engine=None):
+        """(pool, X, quality): read the column, or score the pool (on ``engine``'s tasks when not local)."""
         return load_quality(pool, X, self.quality_field, self.quality_missing, self.scorer, self.instruction_field,
-                            quiet)
+                            quiet, engine)
 
 
 @dataclasses.dataclass

@@ -53,7 +53,7 @@ def measure_command(
                              (input_field, top_logprobs_field, embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)
     X, label = embedding.load(pool, quiet, quality_source.instruction_field, engine=where)
-    pool, X, quality = quality_source.load(pool, X, quiet)
+    pool, X, quality = quality_source.load(pool, X, quiet, where)
     texts = pool.texts if pool.field is not None else None
     groups = pool.labels(group_field) if group_field else None
     input_ids = pool.labels(input_field) if input_field else None
@@ -68,7 +68,7 @@ def measure_command(
         result = run_measure(X, texts, quality, groups, metrics=names, input_ids=input_ids, reference=ref_X,
                              reference_texts=ref_texts, taxonomy=domains, k=k, top_logprobs=top_logprobs,
                              top_k=top_k, seed=seed, progress=advance,
-                             engine=None if where.name == "local" else where)
+                             engine=_common.remote(where))
     if bootstrap:
         from quadiv.measure import add_intervals
 

@@ -32,20 +32,25 @@ def score_command(
                                                help="Column of reference responses (the pairwise judge)."),
     group_field: str | None = typer.Option(None, "--group-field", "-g",
                                            help="With --combine: normalise within each group of this column."),
+    engine: str | None = _common.ENGINE,
+    address: str | None = _common.ADDRESS,
     as_json: bool = _common.JSON,
     quiet: bool = _common.QUIET,
 ) -> None:
     """Score every row's quality; write the input rows plus one column per scorer."""
+    from quadiv.engine import get_engine
     from quadiv.quality import build_scorers, score_pool, scored_columns, summarize, with_columns
 
     _common.check_output(output, (input,))
+    where = get_engine(engine, address=address)
     scorers = build_scorers(scorer, _common.parse_params(param))
     extra = (instruction_field, reference_field, group_field)
     pool = _common.load_pool(input, field, None, None, extra, whole_rows=True)
     io.check_writable(pool.table.schema, output)
     with _common.progress("scoring", len(pool) * len(scorers), quiet) as advance:
         results = score_pool(pool, scorers, instruction_field=instruction_field, reference_field=reference_field,
-                             progress=lambda label, total: _common.counting(advance))
+                             progress=lambda label, total: _common.counting(advance),
+                             engine=_common.remote(where))
     columns = scored_columns(results)
     if combine is not None:
         from quadiv.quality import combine as combine_scores

@@ -54,7 +54,7 @@ def select_command(
     io.check_writable(pool.table.schema, output)
     budget_from(budget, fraction, n=len(pool))  # fail before embedding anything
     X, label = embedding.load(pool, quiet, quality_source.instruction_field, engine=where)
-    pool, X, quality = quality_source.load(pool, X, quiet)
+    pool, X, quality = quality_source.load(pool, X, quiet, where)
     budget = budget_from(budget, fraction, n=len(pool))
     groups = pool.labels(group_field) if group_field else None
     texts = pool.texts if pool.field is not None else None

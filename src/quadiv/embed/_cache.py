@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from quadiv._remote import method_map
 from quadiv._sqlite import open_cache
 from quadiv.embed._base import Embedder, cache_dir, get_embedder
 from quadiv.errors import UsageError
@@ -105,9 +105,9 @@ def embed(
     Identical texts are encoded once; only texts missing from the cache are encoded, ``batch_size`` at a
     time, and each batch is committed to the cache before the next, so a killed run resumes where it
     stopped. ``progress(n_done)`` receives the number of input rows finished so far. ``engine`` (a
-    :mod:`quadiv.engine` engine that holds actors, e.g. Ray) encodes the missing batches in a pool of
-    actors, one copy of the embedder each, as many batches at once as it has workers; the driver stores
-    each batch in the cache as it returns, in order, so a rerun embeds nothing twice.
+    :mod:`quadiv.engine` engine, e.g. Ray) encodes the missing batches as its tasks, the embedder
+    stored once for all of them, two batches per CPU at a time; the driver stores each batch in the
+    cache as it returns, in order, so a rerun embeds nothing twice.
     """
     texts = getattr(texts, "texts", texts)  # a quadiv Pool embeds its field or template
     if isinstance(texts, str):
@@ -128,10 +128,9 @@ def embed(
     rows_per_unique = np.bincount(inverse, minlength=len(unique_keys))
     store = _open_cache(cache, model.name)
     try:
-        encode = _encoder(model, engine)
-        with encode as batches:
-            return _fill(batches, store, unique_keys, unique_text, rows_per_unique, batch_size, progress,
-                         model)[inverse]
+        encode_all = functools.partial(method_map, engine, model, "encode")
+        return _fill(encode_all, store, unique_keys, unique_text, rows_per_unique, batch_size, progress,
+                     model)[inverse]
     finally:
         if store is not None and not isinstance(cache, EmbeddingCache):
             store.close()
@@ -143,34 +142,6 @@ def _open_cache(cache: bool | EmbeddingCache, name: str) -> EmbeddingCache | Non
             raise UsageError(f"the cache given is for embedder '{cache.embedder_name}', not '{name}'")
         return cache
     return EmbeddingCache(name) if cache else None
-
-
-def _encoder(model, engine):
-    """A context yielding ``encode_all(list of text batches) -> iterator of vector batches, in order``:
-    here one batch after another, or on the engine's actors (each holding a copy of ``model``) a wave of
-    as many batches as it has workers at a time."""
-    if engine is None or not hasattr(engine, "actors"):
-        return contextlib.nullcontext(lambda batches: (model.encode(batch) for batch in batches))
-    return _actor_encoder(model, engine)
-
-
-@contextlib.contextmanager
-def _actor_encoder(model, engine):
-    workers = engine.parallelism()
-    with engine.actors(functools.partial(_same, model), [()] * workers) as call:
-
-        def encode_all(batches):
-            batches = list(batches)
-            for lo in range(0, len(batches), workers):
-                wave = batches[lo:lo + workers]
-                yield from call("encode", [(batch,) for batch in wave], which=list(range(len(wave))))
-
-        yield encode_all
-
-
-def _same(model):
-    """The model itself (an actor's factory: the embedder arrives pickled)."""
-    return model
 
 
 def _fill(encode_all, store, keys, texts, rows_per_unique, batch_size, progress, model) -> np.ndarray:

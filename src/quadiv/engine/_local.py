@@ -27,9 +27,13 @@ class LocalEngine:
         """``fn(X[lo:hi], *args)`` for consecutive batches of rows, here, in order."""
         return self.map(fn, ((X[lo:lo + batch_size], *args) for lo in range(0, len(X), batch_size)))
 
-    def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
-        """``fn(*args)`` for each tuple of ``arguments``, here, in order."""
+    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None) -> Iterator:
+        """``fn(*args)`` for each tuple of ``arguments``, here, in order (one at a time: ``window`` is moot)."""
         return (fn(*args) for args in arguments)
+
+    def share(self, obj: Any) -> Any:
+        """``obj`` itself (nothing to copy in one process)."""
+        return obj
 
     def rows(self, X: Any, index: Any) -> Any:
         """``X[index]``."""

@@ -13,6 +13,7 @@ re-run (``max_retries``); a batch's result does not depend on which worker compu
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import logging
@@ -86,13 +87,22 @@ class RayEngine:
         size = batch_size or self.batch_size
         return self.map(fn, ((self.rows(X, slice(lo, lo + size)), *args) for lo in range(0, len(X), size)))
 
-    def map(self, fn: Callable, arguments: Iterable[tuple]) -> Iterator:
+    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None) -> Iterator:
         """``fn(*args)`` for each tuple of ``arguments``, one Ray task each (one BLAS thread, retried if
-        its worker dies), yielded in order; every task is submitted before the first result is awaited."""
+        its worker dies), yielded in order. Every task is submitted before the first result is awaited,
+        or with ``window``, at most that many are in flight (or done and not yet consumed), so the
+        results waiting in the object store stay bounded: a new one is submitted as each is taken."""
         ray = self._connect()
         task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
-        refs = [task.remote(fn, *args) for args in arguments]
-        return (_get(ray, ref) for ref in refs)
+        if window is None:
+            refs = [task.remote(fn, *args) for args in arguments]
+            return (_get(ray, ref) for ref in refs)
+        return _windowed(ray, (task.remote(fn, *args) for args in arguments), max(1, window))
+
+    def share(self, obj: Any) -> Any:
+        """``obj`` stored once in the object store: pass the answer to many tasks instead of ``obj``
+        (a model's weights are then copied to each node once, not once per task)."""
+        return self._connect().put(obj)
 
     def rows(self, X: Any, index: Any) -> Any:
         """``X[index]`` to send to a task or actor: a :class:`FileRows` (read there) when X is memory-mapped."""
@@ -186,6 +196,15 @@ def _get(ray, refs):
                              "(on a cluster, put the file where every node can read it)") from None
         raise RemoteError(f"a Ray task failed: {type(cause).__name__ if cause else 'error'}: "
                           f"{str(cause or err).splitlines()[0]}") from None
+
+
+def _windowed(ray, submissions: Iterator, window: int) -> Iterator:
+    """The results of lazily submitted tasks in order, with at most ``window`` submitted and not taken."""
+    pending = collections.deque(itertools.islice(submissions, window))
+    while pending:
+        result = _get(ray, pending.popleft())
+        pending.extend(itertools.islice(submissions, 1))
+        yield result
 
 
 def _run(fn: Callable, *args) -> Any:

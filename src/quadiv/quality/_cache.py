@@ -6,9 +6,11 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from quadiv._remote import method_map
 from quadiv._sqlite import open_cache
 from quadiv.embed import cache_dir, text_key
 from quadiv.errors import UsageError
@@ -78,13 +80,16 @@ def score(
     cache: bool | ScoreCache = True,
     batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    engine: Any = None,
     **params,
 ) -> Scores:
     """Score items (texts, or :class:`Item` pairs) with a scorer, reusing cached scores: one value per item.
 
     Identical items are scored once; only items missing from the cache are scored, ``batch_size`` (default:
     the scorer's) at a time, and each batch is committed before the next, so a killed run resumes where it
-    stopped. ``progress(n_done)`` receives the number of input items finished so far.
+    stopped. ``progress(n_done)`` receives the number of input items finished so far. ``engine`` (a
+    :mod:`quadiv.engine` engine, e.g. Ray) scores the missing batches as its tasks, the scorer stored
+    once for all of them; the driver stores each batch's scores in the cache as they return.
     """
     if isinstance(items, str):
         raise UsageError("score() takes a sequence of texts or Items, got a single string: wrap it in a list")
@@ -108,7 +113,7 @@ def score(
     if store is not None and store.scorer_name != model.name:
         raise UsageError(f"the cache given is for scorer '{store.scorer_name}', not '{model.name}'")
     try:
-        records = _fill(model, store, unique_keys, unique_items, weight, size, progress)
+        records = _fill(model, store, unique_keys, unique_items, weight, size, progress, engine)
     finally:
         if store is not None and not isinstance(cache, ScoreCache):
             store.close()
@@ -116,17 +121,18 @@ def score(
 
 
 def _fill(model: Scorer, store: ScoreCache | None, keys: list[bytes], items: list[Item], weight: np.ndarray,
-          size: int, progress: Callable[[int], None] | None) -> list[dict]:
-    """Records of the unique items: cached ones looked up in bulk, the rest scored and stored batch by batch."""
+          size: int, progress: Callable[[int], None] | None, engine: Any = None) -> list[dict]:
+    """Records of the unique items: cached ones looked up in bulk, the rest scored (here or as the
+    engine's tasks) and stored batch by batch, in order."""
     found = store.get(keys) if store is not None else {}
     records: list[dict | None] = [found.get(k) for k in keys]
     missing = [i for i, r in enumerate(records) if r is None]
     done = int(weight.sum() - weight[missing].sum())
     if progress is not None:
         progress(done)
-    for lo in range(0, len(missing), size):
-        idx = missing[lo: lo + size]
-        batch = model.score([items[i] for i in idx])
+    chunks = [missing[lo: lo + size] for lo in range(0, len(missing), size)]
+    for idx, batch in zip(chunks, method_map(engine, model, "score", ([items[i] for i in idx] for idx in chunks)),
+                          strict=True):
         if len(batch.values) != len(idx):
             raise RuntimeError(f"scorer '{model.name}' returned {len(batch.values)} scores for {len(idx)} items")
         if store is not None:

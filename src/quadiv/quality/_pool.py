@@ -67,11 +67,13 @@ def pool_items(pool: Pool, instruction_field: str | None, reference_field: str |
 
 def score_pool(pool: Pool, scorers: Sequence[tuple[str, Scorer]], *, instruction_field: str | None = None,
                reference_field: str | None = None, cache: bool = True,
-               progress: Callable[[str, int], Callable[[int], None]] | None = None) -> list[ScoredColumn]:
+               progress: Callable[[str, int], Callable[[int], None]] | None = None,
+               engine: object = None) -> list[ScoredColumn]:
     """Score every row of ``pool`` with each scorer (cached, resumable); one :class:`ScoredColumn` each.
 
     Columns are named after the scorers (``heuristic``, ``rm``, ...); a second scorer of the same column
     gets ``_2``, ``_3``. ``progress(label, total)`` returns the ``advance(n_done)`` of one scorer's run.
+    ``engine`` (e.g. Ray) scores the missing batches as its tasks (:func:`quadiv.quality.score`).
     """
     field = instruction_field_for(pool, [s for _, s in scorers], instruction_field)
     needing = [spec for spec, s in scorers if getattr(s, "needs_reference", False)]
@@ -87,7 +89,7 @@ def score_pool(pool: Pool, scorers: Sequence[tuple[str, Scorer]], *, instruction
         runs = [Item(it.text, it.instruction if uses_instruction(scorer) else None,
                      it.reference if getattr(scorer, "needs_reference", False) else None) for it in items]
         advance = progress(f"scoring ({spec})", len(items)) if progress is not None else None
-        out.append(ScoredColumn(spec, scorer, column, score(runs, scorer, cache=cache, progress=advance)))
+        out.append(ScoredColumn(spec, scorer, column, score(runs, scorer, cache=cache, progress=advance, engine=engine)))
     return out
 
 
