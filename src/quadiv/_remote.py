@@ -7,17 +7,29 @@ the driver stay bounded whatever the pool's size.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 
 def method_map(engine: Any, model: Any, method: str, batches: Iterable[Any]) -> Iterator[Any]:
     """``getattr(model, method)(batch)`` for each batch, in order: here, or as tasks on ``engine``."""
-    if engine is None or getattr(engine, "name", "local") == "local":
+    if elsewhere(engine) is None:
         call = getattr(model, method)
         return (call(batch) for batch in batches)
     shared = engine.share(model)
-    return engine.map(call_method, ((shared, method, batch) for batch in batches), window=2 * engine.parallelism())
+    return run_map(engine, call_method, ((shared, method, batch) for batch in batches))
+
+
+def run_map(engine: Any, fn: Callable, arguments: Iterable[tuple]) -> Iterator[Any]:
+    """``fn(*args)`` for each tuple, in order: here, or as tasks on ``engine`` (two per CPU in flight)."""
+    if elsewhere(engine) is None:
+        return (fn(*args) for args in arguments)
+    return engine.map(fn, arguments, window=2 * engine.parallelism())
+
+
+def elsewhere(engine: Any) -> Any:
+    """``engine`` when it runs work in other processes (Ray), else None (None or the local engine)."""
+    return None if engine is None or getattr(engine, "name", None) == "local" else engine
 
 
 def call_method(model: Any, method: str, batch: Any) -> Any:

@@ -269,8 +269,8 @@ def test_memory_mapped_embeddings_are_read_by_the_workers_with_the_same_results(
 
 @pytest.mark.skipif(not CLUSTER, reason="needs a running Ray cluster: .ci/run starts one (QUADIV_TEST_RAY_ADDRESS)")
 def test_the_cli_runs_on_a_running_cluster_by_its_address(tmp_path: Path) -> None:
-    """quadiv measure/select --engine ray --address host:port, each in its own process, join the cluster
-    .ci/run started and give the local numbers and picks."""
+    """quadiv measure/select/embed/score --engine ray --address host:port, each in its own process, join
+    the cluster .ci/run started and give the local numbers, picks, vectors and scores."""
     X = clustered(3000, 16, seed=14)
     np.save(tmp_path / "X.npy", X)
     pool = tmp_path / "pool.jsonl"
@@ -287,6 +287,18 @@ def test_the_cli_runs_on_a_running_cluster_by_its_address(tmp_path: Path) -> Non
         assert picked.returncode == 0, picked.stderr
         outputs.append((json.loads(measured.stdout)["metrics"], out.read_text()))
     assert outputs[0][0] == pytest.approx(outputs[1][0], rel=1e-9) and outputs[0][1] == outputs[1][1]
+    from quadiv.embed import load_embeddings
+
+    made = []
+    for extra in ([], ["--engine", "ray", "--address", CLUSTER]):
+        out, scored = tmp_path / f"emb{len(made)}", tmp_path / f"scored{len(made)}.jsonl"
+        for command in (["embed", str(pool), "-o", str(out), "--shard-rows", "700"],
+                        ["score", str(pool), "-o", str(scored)]):
+            done = subprocess.run([sys.executable, "-m", "quadiv", *command, "--json", *extra], capture_output=True,
+                                  text=True, timeout=300, check=False)
+            assert done.returncode == 0, done.stderr
+        made.append((np.asarray(load_embeddings(out, 3000)), scored.read_text()))
+    assert np.array_equal(made[0][0], made[1][0]) and made[0][1] == made[1][1]
 
 
 def test_a_pool_file_the_workers_cannot_read_is_a_one_line_input_error(engine, tmp_path: Path) -> None:
@@ -322,6 +334,40 @@ def test_embedding_on_ray_tasks_fills_the_cache_like_the_local_run(engine, tmp_p
 
     assert np.array_equal(embed(texts, embedder=Refuses(), cache=cache), local)
     cache.close()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")
+def test_embedding_into_shards_on_ray_writes_the_local_shards_even_when_a_worker_dies(engine, tmp_path: Path) -> None:
+    """Each shard is a task that writes its own Parquet file and marker; a worker killed mid-shard is
+    retried, and the directory holds the local run's rows, ids, keys and vectors."""
+    import signal
+    import threading
+    import time
+
+    import pyarrow.dataset as ds
+
+    from quadiv.embed import embed_to_shards, get_embedder, load_embeddings
+
+    model = get_embedder("static")
+    texts = [f"row {i}: a note about {['cats', 'ships', 'tax law', 'rain'][i % 4]} and {i % 97}" for i in range(60_000)]
+    ids = [f"id-{i}" for i in range(len(texts))]
+    embed_to_shards(texts, ids, model, tmp_path / "here", shard_rows=4000)
+    job = threading.Thread(target=embed_to_shards, args=(texts, ids, model, tmp_path / "ray"),
+                           kwargs={"shard_rows": 4000, "engine": engine})
+    job.start()
+    killed, deadline = None, time.monotonic() + 60
+    while killed is None and job.is_alive() and time.monotonic() < deadline:
+        busy = _workers(b"ray::_run")
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+            killed = busy[0]
+        time.sleep(0.002)
+    job.join(timeout=300)
+    assert killed is not None, "no Ray worker was seen embedding a shard"
+    here, there = (ds.dataset(tmp_path / name, format="parquet").to_table().sort_by("row") for name in ("here", "ray"))
+    assert here.equals(there)
+    assert np.array_equal(load_embeddings(tmp_path / "ray", len(texts), texts=texts),
+                          load_embeddings(tmp_path / "here", len(texts)))
 
 
 def test_map_with_a_window_keeps_the_order_and_submits_lazily(engine) -> None:

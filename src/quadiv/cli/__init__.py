@@ -10,7 +10,7 @@ import sys
 import typer
 
 from quadiv._signals import ctrl_c_reaches_main_thread
-from quadiv.cli import dedup, front, generate, measure, methods, report, score, search, select
+from quadiv.cli import dedup, embed, front, generate, measure, methods, report, score, search, select
 from quadiv.cli._common import as_flags, fail
 from quadiv.errors import QuadivError
 
@@ -79,6 +79,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 app.command("measure")(measure.measure_command)
 app.command("select")(select.select_command)
 app.command("score")(score.score_command)
+app.command("embed")(embed.embed_command)
 app.command("dedup")(dedup.dedup_command)
 app.command("methods")(methods.methods_command)
 app.command("report")(report.report_command)

@@ -25,7 +25,8 @@ GROUP = typer.Option(None, "--group-field", "-g", help="Column of group labels (
 QUALITY = typer.Option(None, "--quality-field", "-q", help="Column of quality scores (higher is better).")
 EMBEDDER = typer.Option("static", "--embedder", "-e",
                         help="static | minilm | st:<path> | openai:<model> | grad:<causal LM dir> (G-Vendi).")
-EMBEDDINGS = typer.Option(None, "--embeddings", help="Precomputed (n, d) .npy embeddings, one row per input row.")
+EMBEDDINGS = typer.Option(None, "--embeddings", help="Precomputed (n, d) .npy embeddings, one row per input row, "
+                          "or a directory written by `quadiv embed`.")
 EMB_FIELD = typer.Option(None, "--embedding-field", help="Column holding a precomputed embedding per row.")
 BASE_URL = typer.Option(None, "--base-url", help="Base URL of an OpenAI-compatible server (openai:<model>).")
 SEED = typer.Option(0, "--seed", help="Seed for every random choice.")
@@ -59,7 +60,8 @@ ARGUMENT_FLAGS = {"field": "--field", "quality_field": "--quality-field", "quali
                   "capabilities": "--capabilities", "resume": "--resume", "embeddings": "--embeddings",
                   "group_field": "--group-field", "objectives": "--objectives",
                   "input_field": "--input-field", "reference": "--reference", "taxonomy": "--taxonomy", "address": "--address",
-                  "scores": "--score-fields", "top_k": "--top-k", "top_logprobs_field": "--top-logprobs-field"}
+                  "scores": "--score-fields", "top_k": "--top-k", "top_logprobs_field": "--top-logprobs-field",
+                  "shard_rows": "--shard-rows"}
 
 
 def as_flags(message: str) -> str:
@@ -120,34 +122,46 @@ def template_columns(field: str | None) -> set[str]:
 
 def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_field: str | None,
                 base_url: str | None, quiet: bool, instruction_field: str | None = None, engine=None):
-    """(X, embedder label) from a .npy file, a column, or an embedder over the pool's texts.
-
-    An embedder that takes prompts (``grad:``) gets ``join_prompt(instruction, text)`` per row when
-    ``instruction_field`` is given, so only the text's tokens are scored.
-    """
-    from quadiv.embed import embed, embeddings_from_column, join_prompt, load_embeddings
+    """(X, embedder label) from a .npy file or a `quadiv embed` directory, a column, or an embedder over
+    the pool's texts (:func:`texts_to_embed`)."""
+    from quadiv.embed import embed, embeddings_from_column, load_embeddings
 
     if embeddings is not None:
-        return load_embeddings(str(embeddings), len(pool)), f"file:{embeddings.name}"
+        return load_embeddings(str(embeddings), len(pool), texts=pool.texts), f"file:{embeddings.name}"
     if embedding_field is not None:
         return embeddings_from_column(pool.table, embedding_field, path=pool.path), f"field:{embedding_field}"
+    model = ready_embedder(embedder, base_url, quiet)
+    texts = texts_to_embed(pool, model, instruction_field)
+    with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
+        X = embed(texts, embedder=model, progress=counting(advance),
+                  engine=remote(engine))
+    return X, embedder
+
+
+def ready_embedder(embedder: str, base_url: str | None, quiet: bool):
+    """The --embedder model, its one-time set-up (the static model's distillation) done under a progress bar."""
     from quadiv.embed import get_embedder
 
     model = get_embedder(embedder, **({"base_url": base_url} if base_url else {}))
+    pending = getattr(model, "pending_build", lambda: 0)()
+    if pending:
+        with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
+            model.build(progress=advance)
+    return model
+
+
+def texts_to_embed(pool, model, instruction_field: str | None) -> list[str]:
+    """The pool's texts; an embedder that takes prompts (``grad:``) gets ``join_prompt(instruction, text)``
+    per row when ``instruction_field`` is given, so only the text's tokens are scored."""
+    from quadiv.embed import join_prompt
+
     texts = pool.texts
     if instruction_field is not None and getattr(model, "takes_prompt", False):
         from quadiv.io import render_texts
 
         prompts = render_texts(pool.table, instruction_field, path=pool.path)
         texts = [join_prompt(p, t) for p, t in zip(prompts, texts)]
-    pending = getattr(model, "pending_build", lambda: 0)()  # one-time set-up: the static model's distillation
-    if pending:
-        with progress(f"building the {embedder} embedder (once, then cached)", pending, quiet) as advance:
-            model.build(progress=advance)
-    with progress(f"embedding ({embedder})", len(texts), quiet) as advance:
-        X = embed(texts, embedder=model, progress=counting(advance),
-                  engine=remote(engine))
-    return X, embedder
+    return texts
 
 
 def counting(advance):

@@ -13,7 +13,9 @@ Every embedder returns float32 rows of unit L2 norm (cosine geometry). Built-in 
   the response alone or ``join_prompt(prompt, response)``; the CLI joins the `--instruction-field` column.
 
 :func:`register_embedder` adds a plug-in prefix. :func:`embed` wraps any embedder with the SQLite cache
-(:class:`EmbeddingCache`), so a second or resumed run encodes only what is new.
+(:class:`EmbeddingCache`), so a second or resumed run encodes only what is new. :func:`embed_to_shards`
+(``quadiv embed``) writes a whole pool as resumable Parquet shards with completion markers, here or as
+an engine's tasks; :func:`load_embeddings` reads such a directory.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from quadiv.embed._cache import EmbeddingCache, embed, text_key
 from quadiv.embed._gradient import PROMPT_SEPARATOR, GradientEmbedder, join_prompt
 from quadiv.embed._openai import OpenAIEmbedder
 from quadiv.embed._precomputed import embeddings_from_column, load_embeddings
+from quadiv.embed._shards import assembled_shards, embed_to_shards
 from quadiv.embed._st import SentenceTransformerEmbedder, minilm_path
 from quadiv.embed._static import StaticEmbedder, distill_static
 from quadiv.errors import EmbeddingRequestError, UsageError  # re-exported: what an embedder raises
@@ -91,10 +94,12 @@ __all__ = [
     "OpenAIEmbedder",
     "SentenceTransformerEmbedder",
     "StaticEmbedder",
+    "assembled_shards",
     "available_embedders",
     "cache_dir",
     "distill_static",
     "embed",
+    "embed_to_shards",
     "embeddings_from_column",
     "get_embedder",
     "join_prompt",

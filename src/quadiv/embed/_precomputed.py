@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from quadiv.embed._base import normalize_rows
+from quadiv.embed._shards import assembled_shards
 from quadiv.errors import InputError, UsageError
 
 _NORM_TOL = 1e-3
@@ -22,8 +24,11 @@ def load_embeddings(
     mmap: bool = True,
     normalize: bool = False,
     check: bool = True,
+    texts: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Load an (n, d) embedding matrix from a ``.npy`` file, memory-mapped by default.
+    """Load an (n, d) embedding matrix from a ``.npy`` file, memory-mapped by default, or from a directory
+    written by ``quadiv embed`` (:func:`quadiv.embed.assembled_shards`: complete, and with ``texts``, each row's
+    text the one embedded; its rows are memory-mapped from the ``_embeddings.npy`` assembled there).
 
     Normalisation choice: the file is returned as it is (a read-only memmap, nothing copied), after a
     check that up to 10,000 evenly spaced rows have unit L2 norm (or are zero); a file that fails it is
@@ -32,6 +37,8 @@ def load_embeddings(
     converted to a float32 copy; anything but a numeric 2-D array is an InputError naming the file.
     """
     path = Path(path)
+    if path.is_dir():
+        path = assembled_shards(path, n_expected, texts)
     if path.suffix.lower() != ".npy":
         raise InputError(
             f"expected a .npy file, got '{path.suffix or 'no suffix'}'",
