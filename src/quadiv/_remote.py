@@ -1,23 +1,29 @@
 """The one way a model's batches run on an engine: ``method_map`` (embedders and scorers alike).
 
 Here, the batches run one after another in this process. On an engine with workers (Ray), the model is
-stored once (``engine.share``) and every batch is one task that calls the model's method on it: a task
-whose worker dies is retried, and at most two batches per CPU are in flight, so the answers waiting for
-the driver stay bounded whatever the pool's size.
+stored once (``engine.share``) and each task calls the model's method on ``per_task`` consecutive
+batches: a task whose worker dies is retried, and at most two tasks per CPU are in flight, so the
+answers waiting for the driver stay bounded whatever the pool's size. A worker keeps the last models it
+was sent, keyed by their ``name`` (a fingerprint of the model and every setting that changes its output),
+so a model that loads its weights on first use loads them once per worker, not once per task.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+_HELD: list[tuple[tuple, Any]] = []  # in a worker: the last models used, by (class, name)
 
-def method_map(engine: Any, model: Any, method: str, batches: Iterable[Any]) -> Iterator[Any]:
+
+def method_map(engine: Any, model: Any, method: str, batches: Iterable[Any], *, per_task: int = 1) -> Iterator[Any]:
     """``getattr(model, method)(batch)`` for each batch, in order: here, or as tasks on ``engine``."""
     if elsewhere(engine) is None:
         call = getattr(model, method)
         return (call(batch) for batch in batches)
-    shared = engine.share(model)
-    return run_map(engine, call_method, ((shared, method, batch) for batch in batches))
+    shared, groups = engine.share(model), _groups(iter(batches), max(1, per_task))
+    answers = run_map(engine, call_method, ((shared, method, group) for group in groups))
+    return itertools.chain.from_iterable(answers)
 
 
 def run_map(engine: Any, fn: Callable, arguments: Iterable[tuple]) -> Iterator[Any]:
@@ -32,6 +38,29 @@ def elsewhere(engine: Any) -> Any:
     return None if engine is None or getattr(engine, "name", None) == "local" else engine
 
 
-def call_method(model: Any, method: str, batch: Any) -> Any:
-    """``getattr(model, method)(batch)`` (a task's body: the model arrives once per task)."""
-    return getattr(model, method)(batch)
+def call_method(model: Any, method: str, batches: list) -> list:
+    """``getattr(model, method)(batch)`` for each batch (a task's body), by the worker's held copy."""
+    call = getattr(held(model), method)
+    return [call(batch) for batch in batches]
+
+
+def with_held(fn: Callable, model: Any, *args) -> Any:
+    """``fn(held(model), *args)``: a task's body that reuses the worker's copy of the model."""
+    return fn(held(model), *args)
+
+
+def held(model: Any) -> Any:
+    """This process's copy of an equal model (same class and name) when it holds one, so its loaded
+    weights are reused; else ``model``, now held in its place."""
+    key = (type(model), getattr(model, "name", id(model)))
+    found = next((m for k, m in _HELD if k == key), None)
+    if found is None:
+        found = model
+        _HELD.append((key, model))
+        del _HELD[:-2]
+    return found
+
+
+def _groups(batches: Iterator, size: int) -> Iterator[list]:
+    while group := list(itertools.islice(batches, size)):
+        yield group

@@ -1,6 +1,7 @@
 """The Ray engine gives measure's Vendi (every order), qVendi and mean pairwise distance of the local engine."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -61,11 +62,35 @@ def test_measure_on_ray_equals_local_overall_and_per_group(engine) -> None:
             assert theirs[name] == pytest.approx(ours[name], rel=1e-9), (part, name)
 
 
+def _listener(reply: bytes | None) -> int:
+    """The port of a TCP server here that answers its first client with ``reply`` (or never answers)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        client, _ = server.accept()
+        with contextlib.suppress(OSError), client, server:
+            client.recv(64)
+            if reply is not None:
+                client.sendall(reply)
+            client.recv(64)  # held open until the other side gives up
+
+    threading.Thread(target=answer, daemon=True).start()
+    return server.getsockname()[1]
+
+
 def test_unreachable_address_and_unknown_engine_are_one_line_errors(monkeypatch, capsys, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot reach the Ray cluster at 127.0.0.1:1"):
         get_engine("ray", address="127.0.0.1:1")
     with pytest.raises(UsageError, match="choose one of: local, ray"):
         get_engine("spark")
+    for reply, problem in ((b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not a Ray cluster's GCS port"),
+                           (None, "does not answer")):  # a dashboard's port; a port that never replies
+        port = _listener(reply)
+        with pytest.raises(UsageError, match=problem):
+            get_engine("ray", address=f"127.0.0.1:{port}")
     pool = tmp_path / "pool.jsonl"
     pool.write_text("".join(json.dumps({"text": f"row {i} about {w}"}) + "\n" for i, w in enumerate("abcdef")))
     for extra in (["--engine", "ray", "--address", "127.0.0.1:1"], ["--address", "127.0.0.1:1"]):
@@ -107,12 +132,24 @@ def _workers(title: bytes) -> list[int]:
     return found
 
 
+def _kill_a_worker_of(job, title: bytes = b"ray::_run") -> int | None:
+    """SIGKILL the first Ray worker seen running a task while ``job`` (a thread) runs; its PID, or None."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 60
+    while job.is_alive() and time.monotonic() < deadline:
+        busy = _workers(title)
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+            return busy[0]
+        time.sleep(0.002)
+    return None
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through Linux's /proc")
 def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
-    import os
-    import signal
     import threading
-    import time
 
     X = clustered(800_000, 96, seed=3)  # 13 batches: the job outlives the first kill
     expected = measure(X, None, None, None, metrics=["vendi", "mean_pairwise_distance"])["metrics"]
@@ -120,13 +157,7 @@ def test_a_worker_killed_mid_job_changes_nothing(engine) -> None:
     job = threading.Thread(target=lambda: result.update(
         measure(X, None, None, None, metrics=["vendi", "mean_pairwise_distance"], engine=RayEngine())["metrics"]))
     job.start()
-    killed, deadline = None, time.monotonic() + 60
-    while killed is None and job.is_alive() and time.monotonic() < deadline:
-        busy = _workers(b"ray::_run")
-        if busy:
-            os.kill(busy[0], signal.SIGKILL)
-            killed = busy[0]
-        time.sleep(0.002)
+    killed = _kill_a_worker_of(job)
     job.join(timeout=120)
     assert killed is not None, "no Ray worker was seen running a batch"
     assert result == expected  # the killed task re-ran; the sums, added in batch order, are the same
@@ -267,6 +298,34 @@ def test_memory_mapped_embeddings_are_read_by_the_workers_with_the_same_results(
         assert np.array_equal(in_memory.indices, from_file.indices) and in_memory.objective == from_file.objective
 
 
+def test_the_unit_length_check_of_a_memory_mapped_pool_is_one_pass_of_the_workers(engine, tmp_path: Path) -> None:
+    """Selector, facility location and k-means each need to know that the rows have unit length; on a
+    memory-mapped pool the workers check it (one batch per task), once for all three, and a pool that
+    is not of unit length is still normalised."""
+    from quadiv.geometry import unit_rows
+    from quadiv.geometry._unit import batch_is_unit
+
+    class Counting(RayEngine):
+        checks = 0
+
+        def map_batches(self, fn, X, *args, batch_size=None):
+            Counting.checks += fn is batch_is_unit
+            return super().map_batches(fn, X, *args, batch_size=batch_size)
+
+    counting = Counting(address=CLUSTER)
+    X = clustered(40_000, 16, seed=21)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    chosen = select(mapped, 40, "facility-location", seed=2, engine=counting, partitions=2, check_rows=0)
+    assert Counting.checks == 1
+    assert np.array_equal(chosen.indices, select(X, 40, "facility-location", seed=2, engine=engine, partitions=2,
+                                                 check_rows=0).indices)
+    np.save(tmp_path / "long.npy", 3 * X)
+    long_rows = np.load(tmp_path / "long.npy", mmap_mode="r")
+    assert np.allclose(unit_rows(long_rows, engine=counting), X, atol=1e-6) and Counting.checks == 2
+    assert unit_rows(np.asarray(mapped), engine=get_engine("local")).shape == X.shape
+
+
 @pytest.mark.skipif(not CLUSTER, reason="needs a running Ray cluster: .ci/run starts one (QUADIV_TEST_RAY_ADDRESS)")
 def test_the_cli_runs_on_a_running_cluster_by_its_address(tmp_path: Path) -> None:
     """quadiv measure/select/embed/score --engine ray --address host:port, each in its own process, join
@@ -340,9 +399,7 @@ def test_embedding_on_ray_tasks_fills_the_cache_like_the_local_run(engine, tmp_p
 def test_embedding_into_shards_on_ray_writes_the_local_shards_even_when_a_worker_dies(engine, tmp_path: Path) -> None:
     """Each shard is a task that writes its own Parquet file and marker; a worker killed mid-shard is
     retried, and the directory holds the local run's rows, ids, keys and vectors."""
-    import signal
     import threading
-    import time
 
     import pyarrow.dataset as ds
 
@@ -355,13 +412,7 @@ def test_embedding_into_shards_on_ray_writes_the_local_shards_even_when_a_worker
     job = threading.Thread(target=embed_to_shards, args=(texts, ids, model, tmp_path / "ray"),
                            kwargs={"shard_rows": 4000, "engine": engine})
     job.start()
-    killed, deadline = None, time.monotonic() + 60
-    while killed is None and job.is_alive() and time.monotonic() < deadline:
-        busy = _workers(b"ray::_run")
-        if busy:
-            os.kill(busy[0], signal.SIGKILL)
-            killed = busy[0]
-        time.sleep(0.002)
+    killed = _kill_a_worker_of(job)
     job.join(timeout=300)
     assert killed is not None, "no Ray worker was seen embedding a shard"
     here, there = (ds.dataset(tmp_path / name, format="parquet").to_table().sort_by("row") for name in ("here", "ray"))
@@ -382,7 +433,7 @@ def test_map_with_a_window_keeps_the_order_and_submits_lazily(engine) -> None:
     assert next(results) == 0 and len(taken) <= 4  # three submitted, then one more as the first is taken
     assert [0, *results] == [i * i for i in range(12)]
     assert list(engine.map(np.square, [(i,) for i in range(5)])) == [0, 1, 4, 9, 16]
-    assert engine.map is not None and list(get_engine("local").map(np.square, [(3,)], window=1)) == [9]
+    assert list(get_engine("local").map(np.square, [(3,)], window=1)) == [9]
 
 
 def test_scoring_on_ray_equals_the_local_scores_and_fills_the_cache(engine, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import re
 import string
 import sys
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,17 @@ def load_quality(pool, X, quality_field: str | None, missing: str, scorer, instr
                                progress=lambda label, total: counting(advance), engine=remote(engine))
     pool = Pool(with_columns(pool.table, {result.column: result.scores.values}), pool.path, pool.field)
     return pool_quality(pool, X, result.column, missing, higher_is_better=result.scorer.higher_is_better)
+
+
+def open_engine(name: str | None, address: str | None, check: Callable[[str], None] | None = None):
+    """The --engine (``check(name)`` first, e.g. the method's support for it), its cluster joined now, so an
+    unreachable --address is one line before any work or output."""
+    from quadiv.engine import get_engine
+
+    where = get_engine(name, address=address)
+    if check is not None:
+        check(where.name)
+    return where.connect()
 
 
 def remote(engine):

@@ -29,11 +29,10 @@ def dedup_command(
     options: _common.Options = None,
 ) -> None:
     """Remove exact, near and semantic duplicates, keeping the best item of each duplicate group."""
-    from quadiv.engine import get_engine
     from quadiv.select import dedup as run_dedup
 
     _common.check_output(output, (input,))
-    where = get_engine(engine, address=address)
+    where = _common.open_engine(engine, address)
     if removed_path is not None:
         _common.check_output(removed_path, (input,), "--removed",
                      [(output, "the --output file: give the removed rows a file of their own")])

@@ -26,10 +26,9 @@ def embed_command(
 ) -> None:
     """Embed every row into Parquet shards with completion markers; give the directory to --embeddings."""
     from quadiv.embed import embed_to_shards
-    from quadiv.engine import get_engine
 
     _common.check_output(output, (input,))
-    where = get_engine(engine, address=address)
+    where = _common.open_engine(engine, address)
     pool = _common.load_pool(input, field, None, None, (instruction_field,))
     model = _common.ready_embedder(embedder, base_url, quiet)
     texts = _common.texts_to_embed(pool, model, instruction_field)

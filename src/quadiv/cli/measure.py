@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from quadiv.cli import _common
-from quadiv.engine import get_engine
 
 
 @_common.with_options()
@@ -48,7 +47,7 @@ def measure_command(
     check_report_paths(report, png, (input,))
     quality_source, embedding, run = options
     seed, quiet = run.seed, run.quiet
-    where = get_engine(engine, address=address)
+    where = _common.open_engine(engine, address)
     pool = _common.load_pool(input, field, group_field, quality_source.quality_field,
                              (input_field, top_logprobs_field, embedding.embedding_field, *quality_source.columns),
                              whole_rows=quality_source.whole_rows)

@@ -38,11 +38,10 @@ def score_command(
     quiet: bool = _common.QUIET,
 ) -> None:
     """Score every row's quality; write the input rows plus one column per scorer."""
-    from quadiv.engine import get_engine
     from quadiv.quality import build_scorers, score_pool, scored_columns, summarize, with_columns
 
     _common.check_output(output, (input,))
-    where = get_engine(engine, address=address)
+    where = _common.open_engine(engine, address)
     scorers = build_scorers(scorer, _common.parse_params(param))
     extra = (instruction_field, reference_field, group_field)
     pool = _common.load_pool(input, field, None, None, extra, whole_rows=True)

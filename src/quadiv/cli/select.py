@@ -31,7 +31,6 @@ def select_command(
     options: _common.Options = None,
 ) -> None:
     """Choose a subset that is both good and diverse; write its rows in selection order."""
-    from quadiv.engine import get_engine
     from quadiv.measure import selection_metrics
     from quadiv.report import check_report_paths
     from quadiv.select import budget_from, get_selector
@@ -39,8 +38,7 @@ def select_command(
     _common.check_output(output, (input,))
     check_report_paths(report_path, png, (input, output))
     selector = get_selector(method, **_common.parse_params(param))
-    where = get_engine(engine, address=address)
-    selector.check_engine(where.name)  # before any embedding
+    where = _common.open_engine(engine, address, selector.check_engine)  # before any embedding
     score_columns = _common.comma_list(score_fields)
     if score_columns is not None and "scores" not in selector.data_names:
         raise UsageError(f"--score-fields gives a score matrix, which method '{method}' does not take (odis does)")

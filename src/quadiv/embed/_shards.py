@@ -18,6 +18,7 @@ pyarrow's and Ray Data's Parquet readers, so the directory reads as one Parquet 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from quadiv._remote import elsewhere, run_map
+from quadiv._remote import elsewhere, run_map, with_held
 from quadiv.embed._base import Embedder
 from quadiv.embed._cache import embed, text_key
 from quadiv.errors import InputError, UsageError
@@ -53,8 +54,9 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
     """Embed ``texts`` into the shard directory, skipping shards already marked done; a summary dict.
 
     ``ids`` (one per text, a pyarrow array or list) is written beside each row; ``field`` and
-    ``instruction_field`` (what the texts were made of) go into the manifest. Here the shards use the
-    local embedding cache; on an engine's tasks each shard is encoded where it runs (no shared cache).
+    ``instruction_field`` (what the texts were made of) go into the manifest. Each shard is encoded
+    here, or as one task of ``engine``, which writes the shard's file itself (the SQLite cache is not
+    used: the shards are the record a rerun reuses).
     ``progress(n_done)`` receives the number of rows finished so far.
     """
     if shard_rows < 1:
@@ -70,11 +72,13 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
     if progress is not None:
         progress(done)
     engine = elsewhere(engine)
-    model = embedder if engine is None else engine.share(embedder)
+    # on an engine: the embedder stored once, and each worker's copy reused by its next shards
+    model, task = (embedder, write_shard) if engine is None else \
+        (engine.share(embedder), functools.partial(with_held, write_shard))
     arguments = ((model, list(texts[bounds[k][0]:bounds[k][1]]), bounds[k][0], _slice(ids, *bounds[k]),
-                  str(root), k, engine is None) for k in todo)
+                  str(root), k) for k in todo)
     dims = set()
-    for rows, dim in run_map(engine, write_shard, arguments):
+    for rows, dim in run_map(engine, task, arguments):
         dims.add(dim)
         done += rows
         if progress is not None:
@@ -88,15 +92,13 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
             "embedder": embedder.name, "output": str(root)}
 
 
-def write_shard(embedder: Embedder, texts: list[str], lo: int, ids: Any, root: str, k: int,
-                use_cache: bool) -> tuple[int, int]:
-    """Encode one shard, write its Parquet file atomically, then its marker; (rows, width).
-
-    A shard's body (here or in a task): nothing is returned but its size, the file is the result."""
+def write_shard(embedder: Embedder, texts: list[str], lo: int, ids: Any, root: str, k: int) -> tuple[int, int]:
+    """Encode one shard (each distinct text once), write its Parquet file atomically, then its marker;
+    (rows, width). A shard's body, here or in a task: the file is the result, not the vectors."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    X = embed(texts, embedder=embedder, cache=use_cache)
+    X = embed(texts, embedder=embedder, cache=False)  # the shard itself is the record a rerun reuses
     keys = [text_key(t) for t in texts]
     d = X.shape[1]
     table = pa.table({

@@ -39,6 +39,14 @@ class LocalEngine:
         """``X[index]``."""
         return X[index]
 
+    def connect(self) -> LocalEngine:
+        """Nothing to join."""
+        return self
+
+    def file_backed(self, X: Any) -> bool:
+        """False: here, every row is read in this process anyway."""
+        return False
+
     def parallelism(self) -> int:
         """One: the work runs here, one piece after another."""
         return 1

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from quadiv._deps import require
-from quadiv.engine._rows import file_rows, resolved
+from quadiv.engine._rows import FileRows, file_rows, resolved
 from quadiv.errors import InputError, QuadivError, RemoteError, UsageError, WorkerLost
 from quadiv.measure import _vendi
 
@@ -108,6 +108,11 @@ class RayEngine:
         """``X[index]`` to send to a task or actor: a :class:`FileRows` (read there) when X is memory-mapped."""
         return file_rows(X, index)
 
+    def file_backed(self, X: Any) -> bool:
+        """Whether the workers read X's rows from its file (a memory-mapped array) rather than from the
+        object store: what makes a pass over X as tasks cheaper than one here."""
+        return isinstance(file_rows(X, slice(0, 1)), FileRows)
+
     def parallelism(self) -> int:
         """The cluster's CPUs: how many shards or partitions run at once."""
         return max(1, int(self._connect().cluster_resources().get("CPU", 1)))
@@ -160,6 +165,11 @@ class RayEngine:
                 return [(score, int(bounds[k]) + i, extra) for k, (score, i, extra) in enumerate(answers)]
 
             yield broadcast
+
+    def connect(self) -> RayEngine:
+        """Join (or start) the cluster now, so that an unreachable one is an error before any work."""
+        self._connect()
+        return self
 
     def _connect(self):
         ray = require("ray", "ray", "the Ray engine")
@@ -223,12 +233,28 @@ class _Held:
         return getattr(self.held, method)(*resolved(args))
 
 
+# An HTTP/2 client's first bytes (the connection preface and an empty SETTINGS frame): a gRPC server, such
+# as a Ray head's GCS, answers with its own SETTINGS frame (frame type 4 in byte 3 of the 9-byte header).
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_ADDRESS_FIX = ("check --address: the head node's GCS port (6379 by default, not the dashboard's 8265), "
+                "or start a cluster with 'ray start --head'")
+
+
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
-    """A one-line error now for a host:port nobody listens on (ray.init would retry for minutes)."""
+    """A one-line error now for a host:port that is not a Ray cluster's GCS: nobody listening, no answer,
+    or an answer that is not gRPC's (ray.init would retry for many minutes). Skipped under RAY_USE_TLS."""
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return
     host, _, port = address.rpartition(":")
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            pass
+        with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(_HTTP2_PREFACE)
+            head = connection.recv(9)
+    except TimeoutError:
+        raise UsageError(f"the Ray cluster at {address} does not answer (nothing within {timeout:g} s): "
+                         f"{_ADDRESS_FIX}") from None
     except (OSError, ValueError) as err:
-        raise UsageError(f"cannot reach the Ray cluster at {address}: {err} "
-                         "(start one with 'ray start --head', or check --address)") from None
+        raise UsageError(f"cannot reach the Ray cluster at {address}: {err} ({_ADDRESS_FIX})") from None
+    if len(head) < 9 or head[3] != 4:
+        raise UsageError(f"{address} is not a Ray cluster's GCS port (its answer is not gRPC's): {_ADDRESS_FIX}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from quadiv.geometry._unit import rows_are_unit
+
 _SEED_ROWS_PER_CENTROID = 64  # k-means++ runs on a sample of at most 64 k rows
 _ASSIGN_BATCH = 65_536  # rows per assignment batch (a task on an engine)
 _TIE = 1e-4  # two centroids this close in float32 score are told apart in float64
@@ -31,7 +33,7 @@ def kmeans(X: np.ndarray, k: int, seed: int = 0, niter: int = 20, *,
     if init is None:
         rng = np.random.default_rng(seed)
         init = kmeans_pp(X32[rng.choice(n, min(n, _SEED_ROWS_PER_CENTROID * k), replace=False)], k, rng)
-    spherical = bool(np.allclose(np.einsum("ij,ij->i", X32, X32), 1.0, atol=2e-3))  # |x|^2, no n x d temporary
+    spherical = rows_are_unit(X32, 2e-3, engine)  # |x|^2, no n x d temporary
     km = faiss.Kmeans(d, k, niter=int(niter), seed=int(seed) % (2**31), spherical=spherical,
                       min_points_per_centroid=1, verbose=False)
     km.train(X32, init_centroids=init)

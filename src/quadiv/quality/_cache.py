@@ -17,6 +17,7 @@ from quadiv.errors import UsageError
 from quadiv.quality._base import Item, Scorer, Scores, get_scorer
 
 _CHUNK = 900  # bound on SQL variables per statement
+_TASK_ITEMS = 1024  # items per task on an engine: a reward model's batches of 8 go 128 to a task
 
 
 def item_key(item: Item) -> bytes:
@@ -131,8 +132,9 @@ def _fill(model: Scorer, store: ScoreCache | None, keys: list[bytes], items: lis
     if progress is not None:
         progress(done)
     chunks = [missing[lo: lo + size] for lo in range(0, len(missing), size)]
-    for idx, batch in zip(chunks, method_map(engine, model, "score", ([items[i] for i in idx] for idx in chunks)),
-                          strict=True):
+    batches = method_map(engine, model, "score", ([items[i] for i in idx] for idx in chunks),
+                         per_task=max(1, _TASK_ITEMS // size))
+    for idx, batch in zip(chunks, batches, strict=True):
         if len(batch.values) != len(idx):
             raise RuntimeError(f"scorer '{model.name}' returned {len(batch.values)} scores for {len(idx)} items")
         if store is not None:

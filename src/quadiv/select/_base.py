@@ -80,7 +80,7 @@ class Selector:
         X = np.asarray(X)
         if X.ndim != 2:
             raise UsageError(f"embeddings must be a 2-D (n, d) array, got shape {X.shape}")
-        X = unit_rows(X, keep_float64=True)
+        X = unit_rows(X, keep_float64=True, engine=engine)
         n = X.shape[0]
         check_budget(budget, n)
         if not 0.0 <= float(tradeoff) <= 1.0:

@@ -128,7 +128,7 @@ class FacilityLocation(Selector):
 
     def _select(self, X, budget, quality, tradeoff, groups, seed, cache: dict | None = None,
                 engine=None) -> Selection:
-        X = unit_rows(X)  # float32 for faiss
+        X = unit_rows(X, engine=engine)  # float32 for faiss
         n = X.shape[0]
         q = unit_quality(quality, n)
         dense = self.mode == "dense" or (self.mode == "auto" and n <= DENSE_MAX_N)
