@@ -18,16 +18,23 @@ def test_batches_in_groups_per_task_come_back_one_answer_per_batch_in_order() ->
     expected = [[2 * i, 2 * i + 2] for i in range(7)]
     assert list(_remote.method_map(None, Doubler("a"), "double", batches)) == expected
 
-    class Engine(LocalEngine):  # an engine "elsewhere" that runs its tasks here, counting them
+    class Engine(LocalEngine):  # an engine "elsewhere" with a GPU that runs its tasks here, noting them
         name, tasks = "elsewhere", []
 
-        def map(self, fn, arguments, *, window=None):
+        def gpus(self) -> int:
+            return 1
+
+        def map(self, fn, arguments, *, window=None, gpus=0):
             for args in arguments:
-                Engine.tasks.append(len(args[2]))
+                Engine.tasks.append((len(args[2]), gpus))
                 yield fn(*args)
 
     assert list(_remote.method_map(Engine(), Doubler("a"), "double", iter(batches), per_task=3)) == expected
-    assert Engine.tasks == [3, 3, 1]
+    assert Engine.tasks == [(3, 0), (3, 0), (1, 0)]
+    on_gpu = Doubler("b")
+    on_gpu.uses_gpu = True
+    assert list(_remote.method_map(Engine(), on_gpu, "double", batches[:1])) == expected[:1]
+    assert Engine.tasks[-1] == (1, 1)
 
 
 def test_a_worker_reuses_its_copy_of_an_equal_model_and_keeps_the_last_two(monkeypatch) -> None:

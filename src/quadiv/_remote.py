@@ -5,7 +5,9 @@ stored once (``engine.share``) and each task calls the model's method on ``per_t
 batches: a task whose worker dies is retried, and at most two tasks per CPU are in flight, so the
 answers waiting for the driver stay bounded whatever the pool's size. A worker keeps the last models it
 was sent, keyed by their ``name`` (a fingerprint of the model and every setting that changes its output),
-so a model that loads its weights on first use loads them once per worker, not once per task.
+so a model that loads its weights on first use loads them once per worker, not once per task. A model
+that uses a GPU (``uses_gpu``: the torch embedders and scorers) gets one per task where the cluster has
+GPUs; it then finds CUDA where it loads, as it would here.
 """
 from __future__ import annotations
 
@@ -22,15 +24,23 @@ def method_map(engine: Any, model: Any, method: str, batches: Iterable[Any], *, 
         call = getattr(model, method)
         return (call(batch) for batch in batches)
     shared, groups = engine.share(model), _groups(iter(batches), max(1, per_task))
-    answers = run_map(engine, call_method, ((shared, method, group) for group in groups))
+    answers = run_map(engine, call_method, ((shared, method, group) for group in groups), gpus=gpus_for(engine, model))
     return itertools.chain.from_iterable(answers)
 
 
-def run_map(engine: Any, fn: Callable, arguments: Iterable[tuple]) -> Iterator[Any]:
-    """``fn(*args)`` for each tuple, in order: here, or as tasks on ``engine`` (two per CPU in flight)."""
+def run_map(engine: Any, fn: Callable, arguments: Iterable[tuple], *, gpus: float = 0) -> Iterator[Any]:
+    """``fn(*args)`` for each tuple, in order: here, or as tasks on ``engine`` (two per CPU in flight,
+    each holding ``gpus`` GPUs)."""
     if elsewhere(engine) is None:
         return (fn(*args) for args in arguments)
-    return engine.map(fn, arguments, window=2 * engine.parallelism())
+    return engine.map(fn, arguments, window=2 * engine.parallelism(), gpus=gpus)
+
+
+def gpus_for(engine: Any, model: Any) -> int:
+    """One GPU per task for a model that uses one (a torch model not pinned to the CPU: ``uses_gpu``) on a
+    cluster that has GPUs, else none. (Ray 2.60 leaves CUDA_VISIBLE_DEVICES unset for a task without GPUs,
+    so a torch model there would find every GPU of its node and share them unscheduled.)"""
+    return 1 if getattr(model, "uses_gpu", False) and engine.gpus() >= 1 else 0
 
 
 def elsewhere(engine: Any) -> Any:

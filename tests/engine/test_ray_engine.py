@@ -421,6 +421,43 @@ def test_embedding_into_shards_on_ray_writes_the_local_shards_even_when_a_worker
                           load_embeddings(tmp_path / "here", len(texts)))
 
 
+def test_a_model_that_uses_a_gpu_gets_one_per_task_where_the_cluster_has_gpus(tmp_path: Path) -> None:
+    """On a cluster with a (logical) GPU, the tasks of a model with ``uses_gpu`` hold one GPU each (Ray shows
+    it to them in CUDA_VISIBLE_DEVICES), a CPU-only model's tasks none; the torch models say whether they use
+    one. (Run in its own process: a second Ray instance, declared with num_gpus=1. Whether torch then runs on
+    the GPU needs a real one: not checked here.)"""
+    script = tmp_path / "gpu.py"
+    script.write_text("""
+import json, os, ray
+from quadiv._remote import method_map
+from quadiv.engine import RayEngine
+ray.init(address="local", num_cpus=2, num_gpus=1, object_store_memory=200_000_000, include_dashboard=False,
+         log_to_driver=False)  # a new instance, even beside a running cluster
+
+class Model:  # defined in __main__: Ray sends it by value
+    name = "probe"
+    def __init__(self, uses_gpu):
+        self.uses_gpu = uses_gpu
+    def encode(self, batch):
+        return [ray.get_gpu_ids(), os.environ.get("CUDA_VISIBLE_DEVICES")]
+
+engine = RayEngine()
+print(json.dumps({"gpus": engine.gpus(),
+                  "with": list(method_map(engine, Model(True), "encode", [[1], [2], [3]])),
+                  "without": list(method_map(engine, Model(False), "encode", [[1]]))}))
+""")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False,
+                          env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["gpus"] == 1
+    assert seen["with"] == [[[0], "0"]] * 3 and seen["without"][0][0] == []
+    from quadiv.embed import SentenceTransformerEmbedder, minilm_path
+
+    assert SentenceTransformerEmbedder(minilm_path()).uses_gpu
+    assert not SentenceTransformerEmbedder(minilm_path(), device="cpu").uses_gpu
+
+
 def test_map_with_a_window_keeps_the_order_and_submits_lazily(engine) -> None:
     taken = []
 

@@ -75,6 +75,11 @@ class GradientEmbedder:
         self._model = self._tok = None
         self._blocks: dict[int, object] = {}
 
+    @property
+    def uses_gpu(self) -> bool:
+        """Whether a task running it should hold a GPU: unless it was told to run elsewhere (``device``)."""
+        return (self.device or "cuda").startswith("cuda")
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(n, proj_dim) float32 unit rows: the projected gradient of each text's response loss."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from quadiv._remote import elsewhere, run_map, with_held
+from quadiv._remote import elsewhere, gpus_for, run_map, with_held
 from quadiv.embed._base import Embedder
 from quadiv.embed._cache import embed, text_key
 from quadiv.errors import InputError, UsageError
@@ -78,7 +78,7 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
     arguments = ((model, list(texts[bounds[k][0]:bounds[k][1]]), bounds[k][0], _slice(ids, *bounds[k]),
                   str(root), k) for k in todo)
     dims = set()
-    for rows, dim in run_map(engine, task, arguments):
+    for rows, dim in run_map(engine, task, arguments, gpus=0 if engine is None else gpus_for(engine, embedder)):
         dims.add(dim)
         done += rows
         if progress is not None:

@@ -39,6 +39,11 @@ class SentenceTransformerEmbedder:
         self._model = None
 
     @property
+    def uses_gpu(self) -> bool:
+        """Whether a task running it should hold a GPU: unless it was told to run elsewhere (``device``)."""
+        return (self.device or "cuda").startswith("cuda")
+
+    @property
     def dim(self) -> int:
         """Width of the model's sentence vectors."""
         return int(self._load().get_sentence_embedding_dimension())

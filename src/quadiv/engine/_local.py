@@ -27,8 +27,9 @@ class LocalEngine:
         """``fn(X[lo:hi], *args)`` for consecutive batches of rows, here, in order."""
         return self.map(fn, ((X[lo:lo + batch_size], *args) for lo in range(0, len(X), batch_size)))
 
-    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None) -> Iterator:
-        """``fn(*args)`` for each tuple of ``arguments``, here, in order (one at a time: ``window`` is moot)."""
+    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None, gpus: float = 0) -> Iterator:
+        """``fn(*args)`` for each tuple of ``arguments``, here, in order (one at a time: ``window`` and
+        ``gpus`` are moot; a model here picks its own device)."""
         return (fn(*args) for args in arguments)
 
     def share(self, obj: Any) -> Any:

@@ -87,13 +87,13 @@ class RayEngine:
         size = batch_size or self.batch_size
         return self.map(fn, ((self.rows(X, slice(lo, lo + size)), *args) for lo in range(0, len(X), size)))
 
-    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None) -> Iterator:
-        """``fn(*args)`` for each tuple of ``arguments``, one Ray task each (one BLAS thread, retried if
-        its worker dies), yielded in order. Every task is submitted before the first result is awaited,
-        or with ``window``, at most that many are in flight (or done and not yet consumed), so the
+    def map(self, fn: Callable, arguments: Iterable[tuple], *, window: int | None = None, gpus: float = 0) -> Iterator:
+        """``fn(*args)`` for each tuple of ``arguments``, one Ray task each (one BLAS thread, ``gpus`` GPUs,
+        retried if its worker dies), yielded in order. Every task is submitted before the first result is
+        awaited, or with ``window``, at most that many are in flight (or done and not yet consumed), so the
         results waiting in the object store stay bounded: a new one is submitted as each is taken."""
         ray = self._connect()
-        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
+        task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=TASK_RETRIES, runtime_env=ONE_THREAD)(_run)
         if window is None:
             refs = [task.remote(fn, *args) for args in arguments]
             return (_get(ray, ref) for ref in refs)
@@ -112,6 +112,10 @@ class RayEngine:
         """Whether the workers read X's rows from its file (a memory-mapped array) rather than from the
         object store: what makes a pass over X as tasks cheaper than one here."""
         return isinstance(file_rows(X, slice(0, 1)), FileRows)
+
+    def gpus(self) -> int:
+        """The cluster's GPUs (0 without any)."""
+        return int(self._connect().cluster_resources().get("GPU", 0))
 
     def parallelism(self) -> int:
         """The cluster's CPUs: how many shards or partitions run at once."""

@@ -55,6 +55,11 @@ class _SequenceClassifier:
         self._model = self._tok = None
         self._identity = f"{self.path}@{fingerprint(self.path)}"
 
+    @property
+    def uses_gpu(self) -> bool:
+        """Whether a task running it should hold a GPU: unless it was told, or loaded, elsewhere (``device``)."""
+        return (self._device or "cuda").startswith("cuda")
+
     def _loaded(self) -> tuple[object, object]:
         if self._model is None:
             self._device = pick_device(self._device)

@@ -46,6 +46,11 @@ class _CausalLM:
         settings = _hf.settings(max_length=max_length, dtype=dtype)
         self.name = f"{self.column}({self.path}@{_hf.fingerprint(self.path)};{settings})"
 
+    @property
+    def uses_gpu(self) -> bool:
+        """Whether a task running it should hold a GPU: unless it was told, or loaded, elsewhere (``device``)."""
+        return (self._device or "cuda").startswith("cuda")
+
     def _loaded(self):
         if self._model is None:
             self._device = _hf.pick_device(self._device)
