@@ -127,7 +127,12 @@ def load_embeddings_for(pool, embedder: str, embeddings: Path | None, embedding_
     from quadiv.embed import embed, embeddings_from_column, load_embeddings
 
     if embeddings is not None:
-        return load_embeddings(str(embeddings), len(pool), texts=pool.texts), f"file:{embeddings.name}"
+        X = load_embeddings(str(embeddings), len(pool), texts=pool.texts)
+        if embeddings.is_dir():  # a `quadiv embed` directory names its embedder
+            from quadiv.embed import read_manifest
+
+            return X, f"{read_manifest(embeddings)['embedder']} (from {embeddings.name}/)"
+        return X, f"file:{embeddings.name}"
     if embedding_field is not None:
         return embeddings_from_column(pool.table, embedding_field, path=pool.path), f"field:{embedding_field}"
     model = ready_embedder(embedder, base_url, quiet)

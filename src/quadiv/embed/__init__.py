@@ -35,7 +35,7 @@ from quadiv.embed._cache import EmbeddingCache, embed, text_key
 from quadiv.embed._gradient import PROMPT_SEPARATOR, GradientEmbedder, join_prompt
 from quadiv.embed._openai import OpenAIEmbedder
 from quadiv.embed._precomputed import embeddings_from_column, load_embeddings
-from quadiv.embed._shards import assembled_shards, embed_to_shards
+from quadiv.embed._shards import assembled_shards, embed_to_shards, read_manifest
 from quadiv.embed._st import SentenceTransformerEmbedder, minilm_path
 from quadiv.embed._static import StaticEmbedder, distill_static
 from quadiv.errors import EmbeddingRequestError, UsageError  # re-exported: what an embedder raises
@@ -108,6 +108,7 @@ __all__ = [
     "model_fingerprint",
     "normalize_rows",
     "quiet_transformers",
+    "read_manifest",
     "register_embedder",
     "text_key",
 ]

@@ -140,8 +140,10 @@ def assembled_shards(directory: str | os.PathLike, n_expected: int | None = None
     return assembled
 
 
-def read_manifest(root: Path) -> dict:
-    """The directory's manifest; a directory without a readable one is an InputError."""
+def read_manifest(root: str | os.PathLike) -> dict:
+    """The directory's manifest (embedder, rows, shard_rows, shards, field, instruction_field); a directory
+    without a readable one is an InputError."""
+    root = Path(root)
     try:
         manifest = json.loads((root / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -202,7 +204,7 @@ def _check_texts(root: Path, manifest: dict, markers: list[dict], texts: Sequenc
         stored = pq.read_table(root / f"{shard_name(k)}.parquet", columns=["key"]).column("key").to_pylist()
         row = k * size + next((i for i, (a, b) in enumerate(zip(keys, stored)) if a != b), 0)
         raise InputError(f"row {row + 1} of the input has another text than the one embedded there (from field "
-                         f"{manifest.get('field')!r})", path=str(root),
+                         f"'{manifest.get('field')}')", path=str(root),
                          fix="give the input (and --field) the directory was made from, or embed this one anew")
 
 
