@@ -67,6 +67,11 @@ def test_a_killed_run_resumes_from_its_markers_and_embeds_nothing_twice(tmp_path
     assert embed_to_shards(TEXTS, list(range(2500)), third, tmp_path / "emb", shard_rows=600)["embedded_shards"] == 0
     assert third.encoded == 0
     assert not list((tmp_path / "emb").glob(".*.tmp"))  # a failed shard leaves no temp file
+    assert (tmp_path / "emb" / "_embeddings.npy").exists()  # assembled by the load above
+    (tmp_path / "emb" / "_done" / "part-00001").unlink()
+    assert embed_to_shards(TEXTS, list(range(2500)), Hashed(), tmp_path / "emb", shard_rows=600)["embedded_shards"] == 1
+    assert not (tmp_path / "emb" / "_embeddings.npy").exists()  # out of date: assembled again on the next load
+    assert np.array_equal(load_embeddings(tmp_path / "emb", len(TEXTS)), embed(TEXTS, Hashed(), cache=False))
 
 
 def test_a_directory_of_another_run_or_of_other_texts_is_refused(tmp_path: Path) -> None:

@@ -71,6 +71,8 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
     done = n - sum(bounds[k][1] - bounds[k][0] for k in todo)
     if progress is not None:
         progress(done)
+    if todo:  # an assembly of the earlier shards is out of date from now on: rebuilt on the next load
+        (root / ASSEMBLED).unlink(missing_ok=True)
     engine = elsewhere(engine)
     # on an engine: the embedder stored once, and each worker's copy reused by its next shards
     model, task = (embedder, write_shard) if engine is None else \
@@ -85,9 +87,6 @@ def embed_to_shards(texts: Sequence[str], ids: Any, embedder: Embedder, director
             progress(done)
     if len(dims) > 1:
         raise UsageError(f"embedder '{embedder.name}' gave vectors of widths {sorted(dims)} across shards")
-    stale = root / ASSEMBLED
-    if todo and stale.exists():  # assembled from an earlier, partial state: rebuild on next load
-        stale.unlink()
     return {"rows": n, "shards": len(bounds), "embedded_shards": len(todo), "skipped_shards": len(bounds) - len(todo),
             "embedder": embedder.name, "output": str(root)}
 
