@@ -79,6 +79,9 @@ def test_version(monkeypatch, capsys) -> None:
 def test_help_exits_0(monkeypatch, capsys) -> None:
     code, out, _ = invoke(monkeypatch, capsys, "select", "--help")
     assert code == 0 and "--budget" in out
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, _ = invoke(monkeypatch, capsys, "embed", "--help")
+    assert code == 0 and "quadiv[ray]" in out  # not eaten as rich markup
 
 
 def test_success_exits_0(monkeypatch, capsys, pool: Path) -> None:

@@ -42,7 +42,7 @@ QUALITY_PARAM = typer.Option([], "--quality-param", metavar="N=V",
                              help="Parameter NAME=VALUE of the --quality scorer (repeatable).")
 QUALITY_MISSING = typer.Option(
     "error", "--quality-missing", help="Rows with missing/NaN quality: error (default), drop, or min (worst score).")
-ENGINE = typer.Option(None, "--engine", help="Where the work runs: local (default) or ray (pip install 'quadiv[ray]'; "
+ENGINE = typer.Option(None, "--engine", help="Where the work runs: local (default) or ray (pip install 'quadiv\\[ray]'; "
                       "the same answers: embedding, scoring, measure's sums, select's greedy methods, dedup; "
                       "facility location over recorded partitions). Default: $QUADIV_ENGINE.")
 ADDRESS = typer.Option(None, "--address", help="A running Ray cluster (host:port) for --engine ray; "
