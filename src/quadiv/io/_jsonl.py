@@ -156,11 +156,39 @@ def _parse_chunk(chunk: memoryview, start: int, path: str, as_string: dict[str, 
             if "straddl" not in str(err) or block > len(chunk):
                 raise _diagnose(chunk, start, path, {}, err) from None
             block = len(chunk) + 1
+    if not _lists_valid(table):
+        return _parse_in_python(chunk, start, path)
     stamps = {f.name: pa.string() for f in table.schema if pa.types.is_timestamp(f.type)}
     if not stamps:
         return table
     as_string.update(stamps)
     return _parse_chunk(chunk, start, path, as_string)
+
+
+def _lists_valid(table: pa.Table) -> bool:
+    """Whether every nested column (lists, structs) is a valid array: pyarrow 26's JSON reader builds list
+    offsets past the values for a list that starts with null and goes on (``[null, null]``, ``[null, "x"]``),
+    whose values then read out of bounds or as garbage."""
+    try:
+        for column in table.columns:
+            if pa.types.is_nested(column.type):
+                column.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _parse_in_python(chunk: memoryview, start: int, path: str) -> pa.Table:
+    """The chunk's records parsed by Python's json and converted by ``Table.from_pylist`` (slower; for the
+    chunks pyarrow's reader gets wrong)."""
+    records = list(_numbered_records(chunk.tobytes(), start))
+    problem = _first_problem(records, {})
+    if problem is not None:
+        raise InputError(problem[0], path=path, fix=problem[1])
+    try:
+        return pa.Table.from_pylist([row for _, row in records])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise _diagnose(chunk, start, path, {}, err) from None
 
 
 def _conform(table: pa.Table, schema: pa.Schema, chunk: memoryview, start: int, path: str) -> pa.Table:
