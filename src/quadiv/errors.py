@@ -37,7 +37,8 @@ class InputError(QuadivError):
         text = f"{path}: {message}" if path else message
         if fix:
             text += f" ({fix})"
-        super().__init__(text)
+        # one line whatever the data put into it (a field name or value holding a line break)
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class UsageError(QuadivError):

@@ -308,3 +308,11 @@ def test_cli_reports_bad_inputs_in_one_line(tmp_path: Path, name: str, content: 
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], proc.stderr
+
+
+def test_an_error_quoting_a_line_break_from_the_data_stays_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "pool.jsonl"
+    path.write_bytes(b'{"id": {"\\n": null}, "text": "a"}\n')
+    with pytest.raises(InputError) as err:
+        read(path)
+    assert "\n" not in str(err.value) and "field 'id' holds struct<\\n" in str(err.value)
