@@ -168,7 +168,7 @@ def _parse_chunk(chunk: memoryview, start: int, path: str, as_string: dict[str, 
 def _lists_valid(table: pa.Table) -> bool:
     """Whether every nested column (lists, structs) is a valid array: pyarrow 26's JSON reader builds list
     offsets past the values for a list that starts with null and goes on (``[null, null]``, ``[null, "x"]``),
-    whose values then read out of bounds or as garbage."""
+    whose values then read out of bounds or as garbage (apache/arrow#51305, open; 25.0 and 26.0.1)."""
     try:
         for column in table.columns:
             if pa.types.is_nested(column.type):
