@@ -43,7 +43,7 @@ def rows_are_unit(X: np.ndarray, atol: float, engine: Any = None) -> bool:
     array is remembered, so the selector, facility location and k-means check it once between them.
     """
     if engine is None or not engine.file_backed(X):
-        return bool(np.allclose(np.einsum("ij,ij->i", X, X), 1.0, rtol=0.0, atol=atol))
+        return batch_is_unit(X, atol)
     key = (X.__array_interface__["data"][0], X.shape, X.strides, X.dtype.str)
     for ref, known, tolerance, answer in _CHECKED:
         # unit within a tolerance is unit within any larger one; not unit, not within any smaller one
